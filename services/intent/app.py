@@ -1,0 +1,143 @@
+"""Wiring: from settings to a ready intent recognizer, and to a serving gRPC service.
+
+`__main__`-style code only: parse nothing, decide nothing; build the pieces, preload the
+model, log "ready", serve (as wyoming's services do).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from dataclasses import dataclass
+from importlib import metadata, resources
+from pathlib import Path
+
+import structlog
+
+from slm_mesh.services.intent.grpc_service import IntentServicer
+from slm_mesh.services.intent.home import Home, load_home
+from slm_mesh.services.intent.recognizer import IntentRecognizer
+from slm_mesh.services.intent.service import IntentService
+from slm_mesh.services.intent.templates import TemplateMatcher
+from slm_mesh.services.intent.training import load_or_train
+from slm_mesh.services.runtime.grpc_server import GrpcServer
+from slm_mesh.services.runtime.onnx_session import Embedder, cpu_int8_support
+from slm_mesh.services.runtime.plugins import load_plugin
+from slm_mesh.services.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+def demo_home_path() -> Path:
+    return Path(str(resources.files("slm_mesh.services.intent").joinpath("data", "demo_home.yaml")))
+
+
+def load_settings_home(settings: Settings) -> Home:
+    return load_home(settings.home or demo_home_path())
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What `Describe` reports about the loaded model."""
+
+    name: str
+    task: str
+    sha256: str
+    precision: str
+    attribution: str
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    name: str
+    version: str
+    models: tuple[ModelInfo, ...]
+
+
+def build_recognizer(
+    settings: Settings, *, home: Home | None = None
+) -> tuple[IntentRecognizer, Embedder]:
+    """Load the plugin's model, the home and the trained head (cached, or trained now)."""
+    started = time.perf_counter()
+    home = home or load_settings_home(settings)
+    plugin = load_plugin(settings.plugin)
+    embedder = Embedder(
+        plugin=plugin, intra_op_threads=settings.intra_op_threads, cache_dir=settings.cache_dir
+    )
+    head = load_or_train(
+        home,
+        embed=embedder.embed,
+        model_sha256=plugin.model_sha256 or plugin.name,
+        cache_dir=settings.cache_dir,
+    )
+    recognizer = IntentRecognizer(
+        home=home,
+        embed=embedder.embed,
+        head=head,
+        templates=TemplateMatcher(home=home, language=home.language),
+        min_confidence=settings.min_confidence,
+        max_text_chars=settings.max_text_chars,
+    )
+    log.info(
+        "intent recognizer ready",
+        plugin=plugin.name,
+        entities=len(home.entities),
+        areas=len(home.areas),
+        int8_dot_product=cpu_int8_support(),
+        seconds=round(time.perf_counter() - started, 2),
+    )
+    return recognizer, embedder
+
+
+def service_info(embedder: Embedder) -> ServiceInfo:
+    plugin = embedder.plugin
+    int8 = cpu_int8_support()
+    precision = "int8" + ("" if int8 != "none" else " (no int8 dot-product on this CPU)")
+    return ServiceInfo(
+        name="slm-mesh-intent",
+        version=metadata.version("slm-mesh"),
+        models=(
+            ModelInfo(
+                name=plugin.name,
+                task=plugin.task,
+                sha256=plugin.model_sha256 or "",
+                precision=precision,
+                attribution=plugin.attribution,
+            ),
+        ),
+    )
+
+
+async def serve(settings: Settings, *, ready: asyncio.Future[int] | None = None) -> None:
+    """Serve the intent service over gRPC until SIGINT/SIGTERM or cancellation.
+
+    `ready`, when given, gets the bound port once health reports SERVING.
+    """
+    recognizer, embedder = await asyncio.to_thread(build_recognizer, settings)
+    async with IntentService(
+        recognizer=recognizer,
+        max_batch_size=settings.batch_max_size,
+        max_wait_ms=settings.batch_max_wait_ms,
+    ) as service:
+        servicer = IntentServicer(
+            recognizer=service,
+            info=service_info(embedder),
+            max_text_chars=settings.max_text_chars,
+        )
+        server = GrpcServer(register=servicer.register, host=settings.host, port=settings.port)
+        port = await server.start()
+        try:
+            await server.set_serving(True)
+            log.info("serving", service="intent", address=f"{settings.host}:{port}")
+            if ready is not None:
+                ready.set_result(port)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            await stop.wait()
+        finally:
+            await server.set_serving(False)
+            await server.stop(grace=2.0)
+            log.info("stopped", service="intent")

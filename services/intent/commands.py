@@ -1,0 +1,107 @@
+"""The intent service's command-line verbs: serve, ask, eval, bench, demo."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from slm_mesh.services.intent.app import build_recognizer, load_settings_home, serve
+from slm_mesh.services.intent.ask import BadLine, answer_lines, parse_line
+from slm_mesh.services.intent.evaluate import Score, load_cases, score
+from slm_mesh.services.intent.grpc_client import IntentClient
+from slm_mesh.services.intent.result import IntentRequest, IntentResult
+from slm_mesh.services.settings import Settings
+
+__all__ = ["ask", "bench", "demo", "evaluate", "serve"]
+
+DEMO_COMMANDS = (
+    ("it's pitch black in the study", None),
+    ("set the desk lamp to 40 percent", None),
+    ("lights off", "Lounge"),
+    ("kill the lights in the kitchen", None),
+    ("make the floor lamp purple", None),
+    ("warm the study up to 21 degrees", None),
+    ("knock two minutes off the timer", None),
+    ("we're out of oat milk", None),
+    ("what's a good banana bread recipe", None),
+)
+
+
+def ask(settings: Settings, *, texts: Sequence[str], target: str | None, area: str | None) -> int:
+    """Answer TEXTs (or stdin lines) as JSON lines; exit 2 if any line was refused."""
+    items = (
+        [IntentRequest(text=text, area=area) for text in texts]
+        if texts
+        else (parse_line(raw, area=area) for raw in sys.stdin.buffer)
+    )
+
+    def write(line: str) -> None:
+        print(line, flush=True)
+
+    if target is None:
+        recognizer, _ = build_recognizer(settings)
+        failures = answer_lines(items, recognize=recognizer.recognize_batch, write=write)
+    else:
+        failures = asyncio.run(_ask_remote(target, list(items), write))
+    return 2 if failures else 0
+
+
+async def _ask_remote(
+    target: str, items: list[IntentRequest | BadLine], write: Callable[[str], None]
+) -> int:
+    async with IntentClient(target=target) as client:
+        loop = asyncio.get_running_loop()
+
+        def recognize(requests: Sequence[IntentRequest]) -> list[IntentResult]:
+            future = asyncio.run_coroutine_threadsafe(client.recognize(list(requests)), loop)
+            return future.result()
+
+        return await asyncio.to_thread(answer_lines, items, recognize=recognize, write=write)
+
+
+def evaluate(settings: Settings, *, cases: Path, baseline: bool) -> list[Score]:
+    """Score the recognizer, and Home Assistant's own matcher beside it, on `cases`."""
+    loaded = load_cases(cases)
+    home = load_settings_home(settings)
+    recognizer, _ = build_recognizer(settings, home=home)
+    scores = [score("slm-mesh", loaded, recognizer.recognize_batch)]
+    if baseline:
+        from slm_mesh.services.intent.templates import HassilBaseline
+
+        hassil = HassilBaseline(home=home, language=home.language)
+
+        def recognize(requests: Sequence[IntentRequest]) -> list[IntentResult]:
+            return [hassil.match(r.text, area=home.find_area(r.area or "")) for r in requests]
+
+        scores.append(score("home-assistant (strict+fuzzy)", loaded, recognize))
+    return scores
+
+
+def bench(settings: Settings, *, seconds: float, as_json: bool) -> int:
+    from slm_mesh.services.intent.bench import run_bench
+
+    report = run_bench(settings, seconds=seconds)
+    print(json.dumps(report.as_json(), indent=2) if as_json else report.format())
+    return 0
+
+
+async def demo(settings: Settings) -> int:
+    """Start the service on a free port, ask it the sample commands over gRPC, stop it."""
+    settings = settings.model_copy(update={"port": 0})
+    ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    server = asyncio.create_task(serve(settings, ready=ready))
+    port = await asyncio.wait_for(asyncio.shield(ready), timeout=120)
+    print(f"intent service on 127.0.0.1:{port}; asking it the demo home's sample commands:\n")
+    async with IntentClient(target=f"127.0.0.1:{port}") as client:
+        for text, area in DEMO_COMMANDS:
+            (result,) = await client.recognize([IntentRequest(text=text, area=area)])
+            where = f" (from the {area})" if area else ""
+            slots = json.dumps(result.slots, ensure_ascii=False)
+            print(f"  {text!r}{where}\n    -> {result.intent or 'no intent'} {slots} "
+                  f"[{result.tier}, confidence {result.confidence:.2f}]")  # fmt: skip
+    server.cancel()
+    await asyncio.gather(server, return_exceptions=True)
+    return 0

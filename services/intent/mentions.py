@@ -1,0 +1,142 @@
+"""Which of the home's entities, areas and floors a sentence mentions.
+
+Exact phrases first (longest wins, so "Lounge Blinds" beats the area "Lounge"), then a
+fuzzy pass for the rest: an entity is mentioned when the sentence holds enough of its
+distinctive words ("lock the front" -> Front Lock), weighted by how rare each word is in
+this home, with small spelling slips forgiven ("lamps", "blind").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from slm_mesh.services.intent.home import Area, Entity, Floor, Home
+
+#: Words that name a kind of device rather than one device; they do not identify an entity.
+GENERIC_WORDS = frozenset({
+    "the", "a", "an", "my", "our", "of", "in", "on", "light", "lights", "lamp", "lamps",
+    "switch", "switches", "sensor", "sensors", "fan", "fans", "lock", "locks", "door", "doors",
+    "blind", "blinds", "cover", "covers", "window", "windows", "speaker", "speakers", "tv",
+    "temperature", "thermostat", "heater", "heating", "radiator", "strip", "plug", "socket",
+})  # fmt: skip
+
+
+def tokens(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.casefold())
+
+
+@dataclass(frozen=True)
+class Mention:
+    target: Entity | Area | Floor
+    start: int
+    end: int
+    """Token span [start, end) in the sentence."""
+    score: float
+    said: str
+    """The name as the home spells it that the sentence matched (a name or an alias)."""
+
+
+@dataclass(frozen=True)
+class Mentions:
+    entities: tuple[Mention, ...] = ()
+    areas: tuple[Mention, ...] = ()
+    floors: tuple[Mention, ...] = ()
+
+    def best_entity(self) -> Mention | None:
+        return max(self.entities, key=lambda m: m.score, default=None)
+
+
+class MentionFinder:
+    """Built once per home; `find` is pure and cheap."""
+
+    def __init__(self, *, home: Home) -> None:
+        self.home = home
+        self._phrases: list[tuple[tuple[str, ...], Entity | Area | Floor, str]] = []
+        for kind in (home.entities, home.areas, home.floors):
+            for item in kind:
+                for name in (item.name, *item.aliases):
+                    self._phrases.append((tuple(tokens(name)), item, name))
+        self._phrases.sort(key=lambda p: -len(p[0]))
+        place_words = {
+            t for item in (*home.areas, *home.floors) for n in _names(item) for t in tokens(n)
+        }
+        counts = Counter(t for e in home.entities for t in set(tokens(" ".join(_names(e)))))
+        total = max(len(home.entities), 1)
+        self._idf = {t: math.log(1 + total / c) for t, c in counts.items()}
+        self._generic = GENERIC_WORDS | place_words
+
+    def find(self, text: str) -> Mentions:
+        words = tokens(text)
+        taken = [False] * len(words)
+        exact: dict[str, list[Mention]] = {"entity": [], "area": [], "floor": []}
+        for phrase, item, said in self._phrases:
+            n = len(phrase)
+            if n == 0:
+                continue
+            for start in range(len(words) - n + 1):
+                if tuple(words[start : start + n]) == phrase and not any(taken[start : start + n]):
+                    taken[start : start + n] = [True] * n
+                    exact[_kind(item)].append(Mention(item, start, start + n, 1.0 + n, said))
+        fuzzy = self._fuzzy_entities(words, taken) if not exact["entity"] else []
+        return Mentions(
+            entities=tuple(exact["entity"] + fuzzy),
+            areas=tuple(_unique(exact["area"])),
+            floors=tuple(_unique(exact["floor"])),
+        )
+
+    def _fuzzy_entities(self, words: list[str], taken: list[bool]) -> list[Mention]:
+        free = [(i, w) for i, w in enumerate(words) if not taken[i]]
+        found = []
+        for entity in self.home.entities:
+            for said in _names(entity):
+                name_words = tokens(said)
+                distinctive = [t for t in name_words if t not in self._generic]
+                if not distinctive:
+                    continue
+                weight = {t: self._idf.get(t, 1.0) for t in name_words}
+                hits = {t: _find_word(t, free) for t in name_words}
+                got = sum(weight[t] for t, at in hits.items() if at is not None)
+                if not any(hits[t] is not None for t in distinctive):
+                    continue
+                score = got / sum(weight.values())
+                if score >= 0.5:
+                    positions = [at for at in hits.values() if at is not None]
+                    found.append(Mention(entity, min(positions), max(positions) + 1, score, said))
+        return found
+
+
+def _find_word(word: str, free: list[tuple[int, str]]) -> int | None:
+    for index, candidate in free:
+        if candidate == word:
+            return index
+    if len(word) < 4:
+        return None
+    for index, candidate in free:
+        if len(candidate) >= 4 and fuzz.ratio(candidate, word) >= 85:
+            return index
+    return None
+
+
+def _names(item: Entity | Area | Floor) -> tuple[str, ...]:
+    return (item.name, *item.aliases)
+
+
+def _kind(item: Entity | Area | Floor) -> str:
+    if isinstance(item, Entity):
+        return "entity"
+    return "area" if isinstance(item, Area) else "floor"
+
+
+def _unique(mentions: list[Mention]) -> list[Mention]:
+    seen: set[str] = set()
+    kept = []
+    for mention in mentions:
+        if mention.target.id not in seen:
+            seen.add(mention.target.id)
+            kept.append(mention)
+    return kept

@@ -1,0 +1,116 @@
+"""The intent core: validate, then tier 0 (strict templates), then tier 1 (the SLM).
+
+Knows nothing of gRPC or MQTT. Works on batches, because the SLM's cost is per batch
+more than per sentence; the service's micro-batcher hands it concurrent requests at once.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from slm_mesh.services.errors import InvalidRequestError
+from slm_mesh.services.intent.head import IntentHead
+from slm_mesh.services.intent.home import Area, Home
+from slm_mesh.services.intent.result import IntentRequest, IntentResult
+from slm_mesh.services.intent.slots import OUT_OF_SCOPE, Label, SlotResolver
+from slm_mesh.services.intent.templates import TemplateMatcher
+
+Embed = Callable[[Sequence[str]], np.ndarray]
+#: Labels tried, best first, before declining a request whose slots cannot be filled.
+_CANDIDATES = 3
+_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+
+
+class IntentRecognizer:
+    def __init__(
+        self,
+        *,
+        home: Home,
+        embed: Embed,
+        head: IntentHead,
+        templates: TemplateMatcher | None = None,
+        min_confidence: float = 0.5,
+        max_text_chars: int = 1000,
+    ) -> None:
+        if not 0.0 <= min_confidence <= 1.0:
+            raise ValueError("min_confidence must be between 0 and 1")
+        if max_text_chars < 1:
+            raise ValueError("max_text_chars must be at least 1")
+        self.home = home
+        self.embed = embed
+        self.head = head
+        self.templates = templates
+        self.min_confidence = min_confidence
+        self.max_text_chars = max_text_chars
+        self.resolver = SlotResolver(home=home)
+
+    def validate(self, request: IntentRequest) -> Area | None:
+        """Refuse what cannot be answered; return the context area, resolved."""
+        text = request.text
+        if not text.strip():
+            raise InvalidRequestError("text is empty")
+        if len(text) > self.max_text_chars:
+            raise InvalidRequestError(
+                f"text is {len(text)} characters; the limit is {self.max_text_chars}"
+            )
+        bad = next(
+            (c for c in text if unicodedata.category(c) == "Cc" and c not in _ALLOWED_CONTROLS),
+            None,
+        )
+        if bad is not None:
+            raise InvalidRequestError(f"text contains control character U+{ord(bad):04X}")
+        if "\ufffd" in text or any(unicodedata.category(c) == "Cs" for c in text):
+            raise InvalidRequestError("text is not valid UTF-8")
+        if not request.area:
+            return None
+        area = self.home.find_area(request.area)
+        if area is None:
+            known = ", ".join(a.name for a in self.home.areas)
+            raise InvalidRequestError(
+                f"unknown context area {request.area!r}; this home has: {known}", field="area"
+            )
+        return area
+
+    def recognize(self, request: IntentRequest) -> IntentResult:
+        return self.recognize_batch([request])[0]
+
+    def recognize_batch(self, requests: Sequence[IntentRequest]) -> list[IntentResult]:
+        """Answers in order; raises InvalidRequestError for the first invalid request."""
+        areas = [self.validate(request) for request in requests]
+        results: list[IntentResult | None] = [None] * len(requests)
+        if self.templates is not None:
+            for i, (request, area) in enumerate(zip(requests, areas, strict=True)):
+                results[i] = self.templates.match(request.text.strip(), area=area)
+        pending = [i for i, result in enumerate(results) if result is None]
+        if pending:
+            probabilities = self.head.probabilities(
+                self.embed([requests[i].text.strip() for i in pending])
+            )
+            for i, probs in zip(pending, probabilities, strict=True):
+                results[i] = self._decide(requests[i].text.strip(), probs, areas[i])
+        return [result for result in results if result is not None]
+
+    def _decide(self, text: str, probs: np.ndarray, area: Area | None) -> IntentResult:
+        ranked = np.argsort(probs)[::-1]
+        top = float(probs[ranked[0]])
+        top_label = self.head.labels[ranked[0]]
+        if top_label == OUT_OF_SCOPE:
+            return IntentResult(text, None, {}, top, "none", "out of scope")
+        if top < self.min_confidence:
+            return IntentResult(
+                text, None, {}, 1.0 - top, "none", f"unsure: {top_label} at {top:.2f}"
+            )
+        for index in ranked[:_CANDIDATES]:
+            key = self.head.labels[index]
+            confidence = float(probs[index])
+            if key == OUT_OF_SCOPE or confidence < self.min_confidence * 0.3:
+                break
+            label = Label.parse(key)
+            resolution = self.resolver.resolve(text, label, area=area)
+            if resolution.complete:
+                reason = "slm" if key == top_label else f"slm: {top_label} lacked its slots"
+                return IntentResult(text, label.intent, resolution.slots, confidence, "slm", reason)
+        return IntentResult(text, None, {}, top, "none", f"{top_label}: required slots missing")

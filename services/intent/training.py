@@ -1,0 +1,126 @@
+"""Training the intent head for one home, and caching it.
+
+The training set is built from three sources, all expanded with the home's own names:
+Home Assistant's sentence templates (what HA users already say), our natural phrasings
+(`data/natural.yaml`: what templates miss), and out-of-scope requests
+(`data/out_of_scope.yaml`). Sentences are embedded by the SLM and a small head is fitted;
+the result is cached by a hash of everything that went in, so a restart loads it at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from importlib import metadata, resources
+from pathlib import Path
+
+import numpy as np
+import structlog
+import yaml
+
+from slm_mesh.services.intent.expand import expand, home_lists
+from slm_mesh.services.intent.head import IntentHead, train_head
+from slm_mesh.services.intent.home import Home
+from slm_mesh.services.intent.slots import OUT_OF_SCOPE, Label
+from slm_mesh.services.intent.templates import sample_training_sentences
+
+#: Bump when the way the training set is built changes, so old caches are not reused.
+TRAINING_VERSION = 1
+log = structlog.get_logger(__name__)
+
+Embed = Callable[[Sequence[str]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    per_intent: int = 220
+    """Sentences sampled from HA's templates per intent."""
+    per_natural_template: int = 10
+    per_out_of_scope_template: int = 24
+    seed: int = 0
+
+
+def _data_text(name: str) -> str:
+    return resources.files("slm_mesh.services.intent").joinpath("data", name).read_text("utf-8")
+
+
+def training_sentences(home: Home, config: TrainingConfig) -> list[tuple[str, str]]:
+    """(sentence, label key) pairs for `home`, deduplicated, deterministic under the seed."""
+    rng = random.Random(config.seed)
+    pairs: dict[str, str] = {}
+    for sample in sample_training_sentences(
+        home, language=home.language, max_per_intent=config.per_intent, seed=config.seed
+    ):
+        pairs.setdefault(sample.text.casefold().strip(), Label.of(sample.intent, sample.slots).key)
+    lists = home_lists(home)
+    natural = yaml.safe_load(_data_text("natural.yaml"))["labels"]
+    for key, templates in natural.items():
+        for template in templates:
+            for text in expand(template, lists, count=config.per_natural_template, rng=rng):
+                pairs[text] = key
+    for template in yaml.safe_load(_data_text("out_of_scope.yaml"))["templates"]:
+        for text in expand(template, lists, count=config.per_out_of_scope_template, rng=rng):
+            pairs.setdefault(text, OUT_OF_SCOPE)
+    return list(pairs.items())
+
+
+def cache_key(home: Home, model_sha256: str, config: TrainingConfig) -> str:
+    """A hash of everything the trained head depends on."""
+    digest = hashlib.sha256()
+    for part in (
+        json.dumps(
+            [asdict(x) for x in (*home.floors, *home.areas, *home.entities)], sort_keys=True
+        ),
+        _data_text("natural.yaml"),
+        _data_text("out_of_scope.yaml"),
+        model_sha256,
+        metadata.version("hassil"),
+        metadata.version("home-assistant-intents"),
+        json.dumps(asdict(config), sort_keys=True),
+        str(TRAINING_VERSION),
+    ):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()[:24]
+
+
+def load_or_train(
+    home: Home,
+    *,
+    embed: Embed,
+    model_sha256: str,
+    cache_dir: Path | None,
+    config: TrainingConfig | None = None,
+) -> IntentHead:
+    """The cached head for this home, or a freshly trained (and then cached) one."""
+    config = config or TrainingConfig()
+    path = (
+        cache_dir / f"intent-head-{cache_key(home, model_sha256, config)}.npz"
+        if cache_dir
+        else None
+    )
+    if path is not None and path.exists():
+        log.info("intent head loaded from cache", path=str(path))
+        return IntentHead.load(path)
+    started = time.perf_counter()
+    pairs = training_sentences(home, config)
+    texts = [text for text, _ in pairs]
+    embeddings = np.concatenate([embed(texts[i : i + 128]) for i in range(0, len(texts), 128)])
+    head = train_head(embeddings, [label for _, label in pairs], seed=config.seed)
+    log.info(
+        "intent head trained",
+        sentences=len(pairs),
+        labels=len(head.labels),
+        seconds=round(time.perf_counter() - started, 1),
+        temperature=round(head.temperature, 2),
+    )
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".tmp.npz")
+        head.save(partial)
+        partial.replace(path)
+    return head

@@ -1,0 +1,114 @@
+"""Slot values read from the words themselves: percentages, temperatures, positions,
+volumes, durations, colours, shopping items and broadcast messages.
+
+Each reader takes the normalised sentence (lower case, number words as digits) and
+returns a value or None; which readers run is the intent's business (`slots.py`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from slm_mesh.services.intent.numbers import as_number
+
+#: Colours Home Assistant's `color` list knows in English.
+COLORS = (
+    "white", "black", "red", "orange", "yellow", "green", "blue", "purple", "brown", "pink",
+    "turquoise", "violet", "indigo", "magenta", "cyan", "lime", "gold", "silver", "teal",
+    "lavender", "warm white", "cool white",
+)  # fmt: skip
+_NUMBER = r"(\d+(?:\.\d+)?)"
+_HALF = re.compile(r"\b(half ?way|half)\b")
+
+
+def _number(pattern: str, text: str) -> int | float | None:
+    match = re.search(pattern, text)
+    return as_number(float(match.group(1))) if match else None
+
+
+def percentage(text: str) -> int | float | None:
+    """`40 percent`, `40%`, `to 40`, `half` -> 50, `full`/`max` -> 100, `off` stays out."""
+    value = _number(_NUMBER + r"\s*(?:%|percent|per cent)", text)
+    if value is None:
+        value = _number(
+            r"\b(?:to|at)\s+" + _NUMBER + r"\b(?!\s*(?:degrees?|minutes?|seconds?))", text
+        )
+    if value is None and _HALF.search(text):
+        value = 50
+    if value is None and re.search(r"\b(full|max(imum)?|all the way)\b", text):
+        value = 100
+    if value is None:
+        value = _number(r"^\D*?\b" + _NUMBER + r"\b\D*$", text)
+    return value if value is not None and 0 <= value <= 100 else None
+
+
+def temperature(text: str) -> int | float | None:
+    value = _number(_NUMBER + r"\s*(?:°|degrees?|deg\b)", text)
+    if value is None:
+        value = _number(r"\b(?:to|at)\s+" + _NUMBER + r"\b", text)
+    if value is None:
+        value = _number(r"^\D*?\b" + _NUMBER + r"\b\D*$", text)
+    return value
+
+
+def color(text: str) -> str | None:
+    for name in sorted(COLORS, key=len, reverse=True):
+        if re.search(rf"\b{name}\b", text):
+            return name
+    return None
+
+
+_UNITS = {"hour": "hours", "hr": "hours", "minute": "minutes", "min": "minutes",
+          "second": "seconds", "sec": "seconds"}  # fmt: skip
+
+
+def duration(text: str) -> dict[str, int | float]:
+    """`12 minutes`, `2 and a half minutes`, `half an hour`, `an hour and 5 minutes`."""
+    found: dict[str, int | float] = {}
+    if re.search(r"\bhalf an? hour\b", text):
+        found["minutes"] = 30
+    if re.search(r"\bhalf a minute\b", text):
+        found["seconds"] = 30
+    text = re.sub(r"\bhalf an? (hour|minute)\b", " ", text)
+    for count, unit in re.findall(
+        r"(\d+(?:\.\d+)?|an?)\s*(hours?|hrs?|minutes?|mins?|seconds?|secs?)\b", text
+    ):
+        slot = _UNITS[unit.rstrip("s")]
+        found[slot] = as_number(1.0 if count in ("a", "an") else float(count))
+    for count, unit in re.findall(r"(\d+) and a half (hours?|minutes?)", text):
+        slot = _UNITS[unit.rstrip("s")]
+        found[slot] = int(count)
+        smaller = "minutes" if slot == "hours" else "seconds"
+        found[smaller] = 30
+    return found
+
+
+_LIST_ITEM = (
+    r"(?:add|put|stick|throw|get)\s+(?:some\s+)?(.+?)\s+(?:to|on|onto|in)\s+(?:the\s+|my\s+|our\s+)?"
+    r"(?:shopping|grocery|groceries)(?:\s+list)?\b",
+    r"(?:we need|we're out of|we are out of|i need|buy|pick up)\s+(?:some\s+|more\s+)?(.+?)"
+    r"(?:\s+(?:from|at) the (?:shop|store|supermarket))?$",
+)
+
+
+def list_item(text: str) -> str | None:
+    for pattern in _LIST_ITEM:
+        match = re.search(pattern, text)
+        if match:
+            return match.group(1).strip(" .,!?")
+    return None
+
+
+_MESSAGE = re.compile(
+    r"^(?:please\s+)?(?:broadcast|announce|shout|tell (?:everyone|everybody|the (?:whole )?house))"
+    r"(?:\s+(?:that|to everyone|to everybody|on all speakers))?[\s:,]+(.+)$"
+)
+
+
+def message(original: str) -> str | None:
+    """The message keeps the speaker's words and case, only trimmed."""
+    match = _MESSAGE.search(original.strip().casefold())
+    if not match:
+        return None
+    start = len(original.strip()) - len(match.group(1))
+    return original.strip()[start:].strip(" .!")

@@ -1,0 +1,202 @@
+"""The gRPC server every service shares: asyncio, health checking, reflection, size limits.
+
+A service hands in a `register` function that adds its servicers and returns their full
+names; this module adds the standard health service (NOT_SERVING until the caller says
+otherwise, so a load balancer waits for the model to load) and server reflection (so
+`grpcurl` works without the .proto files). A request whose bytes do not parse (corrupt
+wire format, bad UTF-8 in a string) gets INVALID_ARGUMENT rather than grpc's UNKNOWN.
+`service_info_message` turns a service's
+self-description into the shared `Describe` answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+import grpc
+from google.protobuf.message import DecodeError
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from slm_mesh.v1 import service_info_pb2
+
+Register = Callable[[grpc.aio.Server], Iterable[str]]
+"""Adds servicers to the server and returns their full names, e.g. "slm_mesh.v1.Intent"."""
+
+MODEL_FIELDS = ("name", "task", "sha256", "precision", "attribution")
+
+
+class ModelInfoLike(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def task(self) -> str: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def precision(self) -> str: ...
+    @property
+    def attribution(self) -> str: ...
+
+
+class ServiceInfoLike(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def models(self) -> Sequence[ModelInfoLike]: ...
+
+
+def service_info_message(info: ServiceInfoLike | Mapping[str, Any]) -> service_info_pb2.ServiceInfo:
+    """The `Describe` answer, from an object with the fields or a plain dict of them."""
+    if isinstance(info, Mapping):
+        unknown = set(info) - {"name", "version", "models"}
+        if unknown:
+            raise ValueError(f"unknown service info keys: {', '.join(sorted(unknown))}")
+        if "name" not in info:
+            raise ValueError("service info needs a name")
+        name, version, models = info["name"], info.get("version", ""), info.get("models", ())
+    else:
+        name, version, models = info.name, info.version, info.models
+    return service_info_pb2.ServiceInfo(
+        name=name, version=version, models=[_model_message(m) for m in models]
+    )
+
+
+def _model_message(model: ModelInfoLike | Mapping[str, str]) -> service_info_pb2.ModelInfo:
+    if isinstance(model, Mapping):
+        unknown = set(model) - set(MODEL_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown model info keys: {', '.join(sorted(unknown))}")
+        return service_info_pb2.ModelInfo(**model)
+    return service_info_pb2.ModelInfo(**{f: getattr(model, f) for f in MODEL_FIELDS})
+
+
+@dataclass(frozen=True)
+class _Malformed:
+    error: DecodeError
+
+
+class _RejectMalformed(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Turn a request that fails to parse into INVALID_ARGUMENT (unary-unary methods)."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None or handler.unary_unary is None or handler.request_deserializer is None:
+            return handler
+        parse, behaviour = handler.request_deserializer, handler.unary_unary
+
+        def lenient_parse(data: bytes) -> Any:
+            try:
+                return parse(data)
+            except DecodeError as exc:
+                return _Malformed(exc)
+
+        async def checked(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            if isinstance(request, _Malformed):
+                await context.abort(
+                    grpc.StatusCode.INVALID_ARGUMENT, f"malformed request: {request.error}"
+                )
+            return await behaviour(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            checked,
+            request_deserializer=lenient_parse,
+            response_serializer=handler.response_serializer,
+        )
+
+
+class GrpcServer:
+    """One grpc.aio server on `host:port` (port 0 picks a free one; `port` tells which)."""
+
+    def __init__(
+        self,
+        *,
+        register: Register,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        max_message_bytes: int = 1 << 20,
+    ) -> None:
+        if max_message_bytes <= 0:
+            raise ValueError(f"max_message_bytes must be positive, got {max_message_bytes}")
+        self._register = register
+        self._address = f"{host}:{port}"
+        self._options = [
+            ("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.max_send_message_length", max_message_bytes),
+        ]
+        self._server: grpc.aio.Server | None = None
+        self._health = health.aio.HealthServicer()
+        self._service_names: tuple[str, ...] = ()
+        self._port = 0
+
+    @property
+    def port(self) -> int:
+        """The bound port, once started."""
+        if self._server is None:
+            raise RuntimeError("the gRPC server is not started")
+        return self._port
+
+    @property
+    def service_names(self) -> tuple[str, ...]:
+        """The services registered by the caller (health and reflection not included)."""
+        return self._service_names
+
+    async def start(self) -> int:
+        """Bind, start, and report every service NOT_SERVING; returns the bound port."""
+        if self._server is not None:
+            raise RuntimeError("the gRPC server is already started")
+        server = grpc.aio.server(options=self._options, interceptors=[_RejectMalformed()])
+        self._service_names = tuple(self._register(server))
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        reflection.enable_server_reflection(
+            (*self._service_names, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        )
+        port: int = server.add_insecure_port(self._address)  # RuntimeError if it cannot bind
+        await self.set_serving(False)
+        await server.start()
+        self._server, self._port = server, port
+        return port
+
+    async def set_serving(self, serving: bool) -> None:
+        """Mark the overall server ("") and every registered service SERVING or NOT_SERVING."""
+        status = (
+            health_pb2.HealthCheckResponse.SERVING
+            if serving
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        for name in ("", *self._service_names):
+            await self._health.set(name, status)
+
+    async def wait_for_termination(self) -> None:
+        if self._server is None:
+            raise RuntimeError("the gRPC server is not started")
+        await self._server.wait_for_termination()
+
+    async def stop(self, grace: float | None = 5.0) -> None:
+        """Report NOT_SERVING for good, then let calls in flight finish within `grace` s."""
+        if self._server is None:
+            return
+        await self._health.enter_graceful_shutdown()
+        await self._server.stop(grace)
+        self._server = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()

@@ -1,0 +1,167 @@
+"""ONNX Runtime sessions tuned for a small box shared by several services, and the embedder.
+
+One `InferenceSession` is shared by all threads of a service: ORT releases the GIL in `run()`
+and a session is thread-safe, so batches from an executor run in parallel.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import onnxruntime as ort
+from tokenizers import Tokenizer
+
+from slm_mesh.services.errors import ModelError
+from slm_mesh.services.runtime.model_store import verify_sha256
+from slm_mesh.services.runtime.plugins import ModelPlugin
+
+_TEXT_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+_INT8_FLAGS = ("avx512_vnni", "avx_vnni", "asimddp")
+
+
+def create_session(model: Path, *, intra_op_threads: int | None = None) -> ort.InferenceSession:
+    """A CPU session that shares the box: few threads, no busy-waiting between runs."""
+    if intra_op_threads is not None and intra_op_threads < 1:
+        raise ValueError(f"intra_op_threads must be at least 1, got {intra_op_threads}")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = intra_op_threads or min(2, os.cpu_count() or 1)
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Spinning threads keep cores busy after each run, stealing them from the other services.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    try:
+        return ort.InferenceSession(
+            str(model), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as err:  # ORT raises its own untyped errors for unreadable graphs
+        raise ModelError(f"ONNX Runtime cannot load {model}: {err}") from err
+
+
+def cpu_int8_support(cpuinfo: str | None = None) -> str:
+    """The CPU's int8 dot-product instructions, e.g. "avx512_vnni", or "none" / "unknown".
+
+    int8 weights run faster than float32 only with these (x86 VNNI, Arm `asimddp`); without
+    them int8 still saves memory but may be slower. Reads /proc/cpuinfo unless given its text.
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return f"unknown ({platform.machine() or 'cpu'} without /proc/cpuinfo)"
+    flags: set[str] = set()
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip().lower() in {"flags", "features"}:
+            flags.update(value.split())
+    found = [flag for flag in _INT8_FLAGS if flag in flags]
+    return ",".join(found) if found else "none"
+
+
+class Embedder:
+    """Texts in, one vector per text out, for an embedding plugin."""
+
+    def __init__(
+        self,
+        *,
+        plugin: ModelPlugin,
+        intra_op_threads: int | None = None,
+        verify: bool = True,
+        cache_dir: Path | None = None,
+    ) -> None:
+        files = plugin.model_files()
+        if verify:
+            pins = ((files.model, plugin.model_sha256), (files.tokenizer, plugin.tokenizer_sha256))
+            for path, pin in pins:
+                if pin is not None:
+                    verify_sha256(path, pin, cache_dir=cache_dir)
+        self._plugin = plugin
+        self._session = create_session(files.model, intra_op_threads=intra_op_threads)
+        self._inputs = [i.name for i in self._session.get_inputs()]
+        unknown = [name for name in self._inputs if name not in _TEXT_INPUTS]
+        if unknown:
+            raise ModelError(
+                f"{files.model} needs inputs {unknown}; an embedder feeds only {_TEXT_INPUTS}"
+            )
+        self._tokenizer = _load_tokenizer(files.tokenizer, max_length=plugin.max_length)
+        self._dim = int(self.embed(["warm-up"]).shape[1])
+
+    @property
+    def plugin(self) -> ModelPlugin:
+        return self._plugin
+
+    @property
+    def session(self) -> ort.InferenceSession:
+        """The shared ONNX Runtime session (the benchmark's raw baseline calls it directly)."""
+        return self._session
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        """The tokenizer, already set to truncate and to pad to the longest text."""
+        return self._tokenizer
+
+    @property
+    def dim(self) -> int:
+        """Length of each vector."""
+        return self._dim
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """float32 [len(texts), dim]; unit length when the plugin normalises."""
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(list(texts))
+        arrays = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        outputs = self._session.run(None, {name: arrays[name] for name in self._inputs})
+        return pool(
+            np.asarray(outputs[0], dtype=np.float32),
+            arrays["attention_mask"],
+            pooling=self._plugin.pooling,
+            normalize=self._plugin.normalize,
+        )
+
+
+def pool(
+    hidden: npt.NDArray[np.float32],
+    mask: npt.NDArray[np.int64],
+    *,
+    pooling: str,
+    normalize: bool,
+) -> npt.NDArray[np.float32]:
+    """One vector per text from token vectors [n, seq, dim]; padding tokens never count."""
+    if hidden.ndim == 2:  # the export already pooled (a `sentence_embedding` output)
+        vectors = hidden
+    elif pooling == "cls":
+        vectors = hidden[:, 0, :]
+    else:
+        weights = mask[:, :, None].astype(np.float32)
+        vectors = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+    if normalize:
+        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return vectors.astype(np.float32, copy=False)
+
+
+def _load_tokenizer(path: Path, *, max_length: int) -> Tokenizer:
+    try:
+        tokenizer = Tokenizer.from_file(str(path))
+    except Exception as err:  # tokenizers raises a bare Exception for malformed files
+        raise ModelError(f"cannot read tokenizer {path}: {err}") from err
+    # tokenizer.json files often pad to a fixed length; padding to the longest text in the
+    # batch keeps short requests cheap. Keep the file's pad token when it names one.
+    padding = tokenizer.padding or {}
+    tokenizer.enable_padding(
+        pad_id=int(padding.get("pad_id", 0)),
+        pad_type_id=int(padding.get("pad_type_id", 0)),
+        pad_token=str(padding.get("pad_token", "[PAD]")),
+    )
+    tokenizer.enable_truncation(max_length)
+    return tokenizer

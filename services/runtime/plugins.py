@@ -1,0 +1,122 @@
+"""The model plugin contract, and loading a plugin by name.
+
+Plugins are entry points in the `slm_mesh.plugins` group; the built-in ones are declared the
+same way as a user's. `path:/some/dir` loads a user's own ONNX export from disk instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Literal
+
+from slm_mesh.services.errors import PluginError
+from slm_mesh.services.runtime.model_store import ModelFiles, resolve_model_dir
+
+GROUP = "slm_mesh.plugins"
+PATH_PREFIX = "path:"
+DEFAULT_MAX_LENGTH = 256
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelPlugin:
+    """What a service needs to know to run one model."""
+
+    name: str
+    """The name the service loads it by."""
+    task: str
+    """What the model does: "embedding" for sentence encoders."""
+    description: str
+    """One line for `Describe` answers and logs."""
+    model_files: Callable[[], ModelFiles]
+    """Where the files are; called at load time so importing a plugin touches no disk."""
+    model_sha256: str | None
+    """Pin of the ONNX file; None for a user's own export."""
+    tokenizer_sha256: str | None
+    """Pin of tokenizer.json; None for a user's own export."""
+    max_length: int
+    """Tokens kept per text; longer texts are truncated."""
+    pooling: Literal["mean", "cls"]
+    """How token vectors become one vector per text."""
+    normalize: bool
+    """Whether vectors are scaled to unit length (cosine = dot product)."""
+    labels: tuple[str, ...] = ()
+    """Class names, for classifiers."""
+    attribution: str
+    """Model author, source and licence, reported by `Describe`."""
+
+
+def available_plugins() -> list[str]:
+    """Names of the installed plugins, sorted."""
+    return sorted({ep.name for ep in entry_points(group=GROUP)})
+
+
+def load_plugin(name: str) -> ModelPlugin:
+    """The plugin called `name`, or one built from `path:/some/dir`."""
+    if name.startswith(PATH_PREFIX):
+        return plugin_from_path(Path(name.removeprefix(PATH_PREFIX)), name=name)
+    matches = [ep for ep in entry_points(group=GROUP) if ep.name == name]
+    if not matches:
+        installed = ", ".join(available_plugins()) or "none"
+        raise PluginError(
+            f"no plugin named {name!r}; installed: {installed}; "
+            f"or use {PATH_PREFIX}/path/to/onnx-export"
+        )
+    try:
+        plugin = matches[0].load()
+    except Exception as err:  # a broken third-party plugin must not look like our bug
+        raise PluginError(f"plugin {name!r} ({matches[0].value}) failed to load: {err}") from err
+    if not isinstance(plugin, ModelPlugin):
+        raise PluginError(
+            f"plugin {name!r} ({matches[0].value}) is a {type(plugin).__name__}, not a ModelPlugin"
+        )
+    return plugin
+
+
+def plugin_from_path(folder: Path, *, name: str) -> ModelPlugin:
+    """A plugin for a user's own ONNX export: mean pooling, no sha256 pins."""
+    files = resolve_model_dir(folder)
+    return ModelPlugin(
+        name=name,
+        task="embedding",
+        description=f"ONNX export at {folder}",
+        model_files=lambda: files,
+        model_sha256=None,
+        tokenizer_sha256=None,
+        max_length=max_length_of(files),
+        pooling="mean",
+        normalize=True,
+        attribution=f"user-supplied model at {folder}",
+    )
+
+
+def max_length_of(files: ModelFiles) -> int:
+    """The token limit an export declares, else DEFAULT_MAX_LENGTH.
+
+    sentence-transformers' own limit comes first, then the tokenizer's truncation, then the
+    model's position embeddings.
+    """
+    folder = files.tokenizer.parent
+    candidates = (
+        (_read_json(folder / "sentence_bert_config.json"), ("max_seq_length",)),
+        (_read_json(files.tokenizer), ("truncation", "max_length")),
+        (_read_json(files.config) if files.config else {}, ("max_position_embeddings",)),
+    )
+    for data, keys in candidates:
+        value: object = data
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, int) and value > 0:
+            return value
+    return DEFAULT_MAX_LENGTH
+
+
+def _read_json(path: Path) -> dict[str, object]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,146 @@
+"""Micro-batching: concurrent callers share batches, each gets its own answer."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable
+from typing import TypeVar
+
+import pytest
+
+from slm_mesh.services.runtime.batcher import MicroBatcher
+
+T = TypeVar("T")
+
+
+def _run(awaitable: Awaitable[T]) -> T:
+    async def bounded() -> T:
+        return await asyncio.wait_for(awaitable, timeout=20)  # fail, never hang
+
+    return asyncio.run(bounded())
+
+
+class Recorder:
+    """A process function that doubles numbers and refuses negative ones."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, items: list[int]) -> list[int]:
+        with self.lock:
+            self.batches.append(list(items))
+        if any(item < 0 for item in items):
+            raise ValueError(f"negative item in {items}")
+        return [item * 2 for item in items]
+
+
+def test_concurrent_submits_share_batches_and_keep_their_answers() -> None:
+    recorder = Recorder()
+
+    async def scenario() -> list[int]:
+        async with MicroBatcher(process=recorder, max_batch_size=8) as batcher:
+            results = await asyncio.gather(*(batcher.submit(i) for i in range(20)))
+        assert (batcher.batches, batcher.items) == (len(recorder.batches), 20)
+        return results
+
+    assert _run(scenario()) == [i * 2 for i in range(20)]
+    sizes = [len(batch) for batch in recorder.batches]
+    assert sum(sizes) == 20 and max(sizes) > 1 and max(sizes) <= 8
+
+
+def test_submit_many_returns_results_in_order() -> None:
+    async def scenario() -> list[int]:
+        async with MicroBatcher(process=Recorder(), max_batch_size=3) as batcher:
+            return await batcher.submit_many(range(10))
+
+    assert _run(scenario()) == [i * 2 for i in range(10)]
+
+
+def test_an_error_reaches_only_the_callers_of_its_batch() -> None:
+    recorder = Recorder()
+
+    async def scenario() -> list[object]:
+        async with MicroBatcher(process=recorder, max_batch_size=2) as batcher:
+            first = await asyncio.gather(
+                *(batcher.submit(i) for i in (1, -1, 2, 3)), return_exceptions=True
+            )
+            return [*first, await batcher.submit(4)]
+
+    results = _run(scenario())
+    assert recorder.batches[:2] == [[1, -1], [2, 3]]
+    assert all(isinstance(r, ValueError) for r in results[:2])
+    assert results[2:] == [4, 6, 8]
+
+
+def test_lone_requests_do_not_wait_for_a_batch_to_form() -> None:
+    recorder = Recorder()
+
+    async def scenario() -> list[int]:
+        # A minute of max_wait: were a lone request held for it, the 20 s bound would fail.
+        async with MicroBatcher(process=recorder, max_wait_ms=60_000) as batcher:
+            return [await batcher.submit(i) for i in range(3)]
+
+    assert _run(scenario()) == [0, 2, 4]
+    assert recorder.batches == [[0], [1], [2]]
+
+
+def test_cancelled_callers_are_skipped() -> None:
+    recorder = Recorder()
+
+    async def scenario() -> int:
+        async with MicroBatcher(process=recorder) as batcher:
+            gone = asyncio.create_task(batcher.submit(1))
+            kept = asyncio.create_task(batcher.submit(2))
+            await asyncio.sleep(0)  # both are queued, the collector has not run yet
+            gone.cancel()
+            return await kept
+
+    assert _run(scenario()) == 4
+    assert recorder.batches == [[2]]
+
+
+def test_aclose_finishes_queued_requests_then_refuses_new_ones() -> None:
+    recorder = Recorder()
+
+    async def scenario() -> list[int]:
+        batcher: MicroBatcher[int, int] = MicroBatcher(process=recorder, max_batch_size=4)
+        await batcher.start()
+        pending = [asyncio.create_task(batcher.submit(i)) for i in range(10)]
+        await asyncio.sleep(0)
+        await batcher.aclose()
+        await asyncio.sleep(0)  # let the callers see their resolved futures
+        assert all(task.done() for task in pending)
+        with pytest.raises(RuntimeError, match="closed"):
+            await batcher.submit(99)
+        return [task.result() for task in pending]
+
+    assert _run(scenario()) == [i * 2 for i in range(10)]
+
+
+def test_submit_before_start_is_a_clear_error() -> None:
+    async def scenario() -> None:
+        with pytest.raises(RuntimeError, match="not started"):
+            await MicroBatcher(process=Recorder()).submit(1)
+
+    _run(scenario())
+
+
+def test_wrong_number_of_results_fails_the_batch() -> None:
+    def drop_last(items: list[int]) -> list[int]:
+        return items[:-1]
+
+    async def scenario() -> None:
+        async with MicroBatcher(process=drop_last) as batcher:
+            with pytest.raises(ValueError, match="returned 0 results for 1 items"):
+                await batcher.submit(1)
+
+    _run(scenario())
+
+
+def test_bad_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="max_batch_size"):
+        MicroBatcher(process=Recorder(), max_batch_size=0)
+    with pytest.raises(ValueError, match="max_wait_ms"):
+        MicroBatcher(process=Recorder(), max_wait_ms=-1)

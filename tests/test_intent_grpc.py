@@ -1,0 +1,266 @@
+"""The intent service's gRPC edge, against a real server on loopback and a small recognizer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from slm_mesh.services.errors import InvalidRequestError
+from slm_mesh.services.intent.grpc_client import IntentClient
+from slm_mesh.services.intent.grpc_service import (
+    SERVICE_NAME,
+    IntentServicer,
+    result_from_proto,
+    result_to_proto,
+)
+from slm_mesh.services.intent.result import IntentRequest, IntentResult
+from slm_mesh.services.runtime.grpc_server import GrpcServer
+
+INFO = {
+    "name": "intent",
+    "version": "0.1.0",
+    "models": [
+        {
+            "name": "all-MiniLM-L6-v2",
+            "task": "intent-classification",
+            "sha256": "ab" * 32,
+            "precision": "int8",
+            "attribution": "Apache-2.0, sentence-transformers",
+        }
+    ],
+}
+
+
+class EchoRecognizer:
+    """Echoes each text as a result; refuses "bad", breaks on "boom", dawdles on "slow"."""
+
+    async def recognize_many(self, requests: Sequence[IntentRequest]) -> list[IntentResult]:
+        results = []
+        for request in requests:
+            if request.text == "bad":
+                raise InvalidRequestError("the text 'bad' is refused")
+            if request.text == "boom":
+                raise RuntimeError("the recognizer broke")
+            if request.text == "slow":
+                await asyncio.sleep(2.0)
+            results.append(
+                IntentResult(
+                    text=request.text,
+                    intent="HassTurnOn",
+                    slots={
+                        "name": request.text,
+                        "area": request.area or "",
+                        "brightness": 50,
+                        "temperature": 21.5,
+                    },
+                    confidence=0.9,
+                    tier="template",
+                    reason="echo",
+                )
+            )
+        return results
+
+
+def run(test: Callable[[GrpcServer, IntentClient], Awaitable[None]], **limits: int) -> None:
+    asyncio.run(_with_server(test, **limits))
+
+
+async def _with_server(
+    test: Callable[[GrpcServer, IntentClient], Awaitable[None]], **limits: int
+) -> None:
+    async with serving(**limits) as (server, client):
+        await test(server, client)
+
+
+@asynccontextmanager
+async def serving(
+    *, max_message_bytes: int = 1 << 20, **servicer_limits: int
+) -> AsyncIterator[tuple[GrpcServer, IntentClient]]:
+    servicer = IntentServicer(recognizer=EchoRecognizer(), info=INFO, **servicer_limits)
+    server = GrpcServer(register=servicer.register, max_message_bytes=max_message_bytes)
+    async with server, IntentClient(target=f"127.0.0.1:{server.port}") as client:
+        yield server, client
+
+
+async def ready(server: GrpcServer, client: IntentClient) -> None:
+    await server.set_serving(True)
+    await client.wait_until_serving(5.0)
+
+
+async def assert_still_serves(client: IntentClient) -> None:
+    [result] = await client.recognize([IntentRequest("still here")])
+    assert result.text == "still here"
+
+
+def test_result_survives_the_wire_with_slot_types_and_missing_intent() -> None:
+    result = IntentResult(
+        text="set it to 21.5",
+        intent=None,
+        slots={"name": "fan", "brightness": 50, "temperature": 21.5},
+        confidence=0.25,
+        tier="none",
+        reason="no match",
+    )
+    assert result_from_proto(result_to_proto(result)) == result
+
+
+@pytest.mark.integration
+def test_batch_round_trip_keeps_order_and_slot_types() -> None:
+    async def check(server: GrpcServer, client: IntentClient) -> None:
+        await ready(server, client)
+        texts = ["turn on the lamp", "open the blinds", "stop the fan"]
+        results = await client.recognize(
+            [IntentRequest(t, area="kitchen") for t in texts], request_id="r-1"
+        )
+        assert [r.text for r in results] == texts
+        assert results[0].slots == {
+            "name": "turn on the lamp",
+            "area": "kitchen",
+            "brightness": 50,
+            "temperature": 21.5,
+        }
+        assert isinstance(results[0].slots["brightness"], int)
+        assert (results[0].intent, results[0].tier, results[0].confidence) == (
+            "HassTurnOn",
+            "template",
+            0.9,
+        )
+
+    run(check)
+
+
+@pytest.mark.integration
+def test_bad_item_is_invalid_argument_and_the_server_serves_the_next_call() -> None:
+    async def check(server: GrpcServer, client: IntentClient) -> None:
+        await ready(server, client)
+        with pytest.raises(InvalidRequestError, match="'bad' is refused"):
+            await client.recognize([IntentRequest("fine"), IntentRequest("bad")])
+        await assert_still_serves(client)
+
+    run(check)
+
+
+@pytest.mark.integration
+def test_edge_limits_are_invalid_argument() -> None:
+    async def check(server: GrpcServer, client: IntentClient) -> None:
+        await ready(server, client)
+        with pytest.raises(InvalidRequestError, match="empty batch"):
+            await client.recognize([])
+        with pytest.raises(InvalidRequestError, match="batch of 3 utterances is over the limit"):
+            await client.recognize([IntentRequest("a")] * 3)
+        with pytest.raises(InvalidRequestError, match=r"utterances\[1\].text has 11 characters"):
+            await client.recognize([IntentRequest("a"), IntentRequest("x" * 11)])
+        await assert_still_serves(client)
+
+    run(check, max_batch=2, max_text_chars=10)
+
+
+@pytest.mark.integration
+def test_undecodable_bytes_are_invalid_argument() -> None:
+    async def check(server: GrpcServer, client: IntentClient) -> None:
+        await ready(server, client)
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            raw = channel.unary_unary(f"/{SERVICE_NAME}/Recognize")
+            bad_utf8 = b"\x0a\x04" + b"\x0a\x02\xff\xfe"  # utterances[0].text = b"\xff\xfe"
+            for payload in (bad_utf8, b"\xff\xff\xff"):
+                with pytest.raises(grpc.aio.AioRpcError) as caught:
+                    await raw(payload, timeout=5.0)
+                assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+                assert "malformed request" in (caught.value.details() or "")
+        await assert_still_serves(client)
+
+    run(check)
+
+
+@pytest.mark.integration
+def test_recognizer_failure_is_internal_and_the_server_carries_on() -> None:
+    async def check(server: GrpcServer, client: IntentClient) -> None:
+        await ready(server, client)
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await client.recognize([IntentRequest("boom")])
+        assert caught.value.code() == grpc.StatusCode.INTERNAL
+        assert "recognizer broke" not in (caught.value.details() or "")
+        await assert_still_serves(client)
+
+    run(check)
+
+
+@pytest.mark.integration
+def test_short_deadline_on_slow_work_is_deadline_exceeded_and_the_server_carries_on() -> None:
+    async def check(server: GrpcServer, client: IntentClient) -> None:
+        await ready(server, client)
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await client.recognize([IntentRequest("slow")], timeout=0.2)
+        assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        await assert_still_serves(client)
+
+    run(check)
+
+
+@pytest.mark.integration
+def test_oversize_message_is_rejected_and_the_server_carries_on() -> None:
+    async def check(server: GrpcServer, client: IntentClient) -> None:
+        await ready(server, client)
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await client.recognize([IntentRequest("x" * 5000)])
+        assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        await assert_still_serves(client)
+
+    run(check, max_message_bytes=4096)
+
+
+@pytest.mark.integration
+def test_health_goes_from_not_serving_to_serving() -> None:
+    async def check(server: GrpcServer, client: IntentClient) -> None:
+        down, up = (
+            health_pb2.HealthCheckResponse.NOT_SERVING,
+            health_pb2.HealthCheckResponse.SERVING,
+        )
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+
+            async def overall() -> int:
+                response = await health.Check(health_pb2.HealthCheckRequest(service=""))
+                return int(response.status)
+
+            assert (await client.health(), await overall()) == (down, down)
+            with pytest.raises(TimeoutError, match="NOT_SERVING"):
+                await client.wait_until_serving(0.2)
+            await server.set_serving(True)
+            await client.wait_until_serving(5.0)
+            assert (await client.health(), await overall()) == (up, up)
+
+    run(check)
+
+
+@pytest.mark.integration
+def test_reflection_lists_and_describes_the_intent_service() -> None:
+    async def check(server: GrpcServer, client: IntentClient) -> None:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+            requests = [
+                reflection_pb2.ServerReflectionRequest(list_services=""),
+                reflection_pb2.ServerReflectionRequest(file_containing_symbol=SERVICE_NAME),
+            ]
+            responses = [r async for r in stub.ServerReflectionInfo(iter(requests))]
+        listed = {s.name for s in responses[0].list_services_response.service}
+        assert {SERVICE_NAME, "grpc.health.v1.Health"} <= listed
+        assert responses[1].file_descriptor_response.file_descriptor_proto
+
+    run(check)
+
+
+@pytest.mark.integration
+def test_describe_reports_the_service_and_its_models() -> None:
+    async def check(server: GrpcServer, client: IntentClient) -> None:
+        info = await client.describe()
+        assert (info.name, info.version) == ("intent", "0.1.0")
+        assert [(m.name, m.precision) for m in info.models] == [("all-MiniLM-L6-v2", "int8")]
+
+    run(check)

@@ -1,0 +1,69 @@
+"""Slot values read from words: numbers, percentages, durations, colours, items, messages."""
+
+import pytest
+
+from slm_mesh.services.intent import values
+from slm_mesh.services.intent.numbers import words_to_digits
+from slm_mesh.services.intent.slots import normalize
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("set it to thirty", "set it to 30"),
+        ("twenty-one degrees", "21 degrees"),
+        ("one hundred percent", "100 percent"),
+        ("a hundred and five", "105"),
+        ("knock two minutes off", "knock 2 minutes off"),
+        ("someone here often", "someone here often"),
+    ],
+)
+def test_number_words_become_digits(text: str, expected: str) -> None:
+    assert words_to_digits(text) == expected
+
+
+def test_normalize_lowercases_and_drops_punctuation_but_keeps_decimals() -> None:
+    assert normalize("Set it to 21.5 degrees, please!") == "set it to 21.5 degrees please"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("set the desk lamp to 40 percent", 40),
+        ("dim it to 25%", 25),
+        ("open the blinds halfway", 50),
+        ("full brightness", 100),
+        ("speaker volume to 25", 25),
+        ("set it to 300 percent", None),
+    ],
+)
+def test_percentages(text: str, expected: int | None) -> None:
+    assert values.percentage(text) == expected
+
+
+def test_temperatures_with_and_without_degrees() -> None:
+    assert values.temperature("warm the study up to 21 degrees") == 21
+    assert values.temperature("set the heat to 68") == 68
+    assert values.temperature("make it 20.5°") == 20.5
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("set a timer for 12 minutes", {"minutes": 12}),
+        ("2 and a half minutes", {"minutes": 2, "seconds": 30}),
+        ("half an hour", {"minutes": 30}),
+        ("an hour and 5 minutes", {"hours": 1, "minutes": 5}),
+        ("90 seconds", {"seconds": 90}),
+    ],
+)
+def test_durations(text: str, expected: dict[str, int]) -> None:
+    assert values.duration(text) == expected
+
+
+def test_colours_items_and_messages() -> None:
+    assert values.color("make the floor lamp warm white") == "warm white"
+    assert values.list_item("add oat milk to the shopping list") == "oat milk"
+    assert values.list_item("we're out of coffee") == "coffee"
+    assert values.message("Broadcast that Dinner is ready!") == "Dinner is ready"
+    assert values.message("turn on the lights") is None
