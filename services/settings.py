@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     home: Path | None = Field(None, description="home file (HA fixture shape); default: the demo")
     plugin: str = Field("minilm", description="model plugin name, or path:/dir of an ONNX export")
     cache_dir: Path = Field(default_factory=_default_cache_dir, description="trained heads")
+    precision: Literal["auto", "int8", "fp32"] = Field(
+        "auto", description="model precision; auto: int8 where this CPU runs it faster"
+    )
     intra_op_threads: int | None = Field(None, ge=1, description="ONNX Runtime threads per call")
     max_text_chars: int = Field(1000, ge=1, description="longest accepted request text")
     min_confidence: float = Field(0.5, ge=0.0, le=1.0, description="below it, no intent")

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from slm_mesh.plugins.minilm import PLUGIN
 from slm_mesh.services.runtime.onnx_session import Embedder, cpu_int8_support, pool
-
-
-@pytest.fixture(scope="module")
-def embedder() -> Embedder:
-    return Embedder(plugin=PLUGIN)
 
 
 @pytest.mark.slow
@@ -30,7 +26,15 @@ def test_padding_in_a_batch_does_not_change_vectors(embedder: Embedder) -> None:
     ]
     batch = embedder.embed(texts)
     alone = np.vstack([embedder.embed([text]) for text in texts])
-    assert np.all((batch * alone).sum(axis=1) > 0.999)
+    np.testing.assert_allclose(batch, alone, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_fp32_and_int8_runs_of_the_default_model_agree(embedder: Embedder, cache_dir: Path) -> None:
+    fp32 = Embedder(plugin=embedder.plugin, cache_dir=cache_dir, precision="fp32")
+    texts = ["turn on the light", "what's a good recipe for banana bread"]
+    assert (embedder.precision, fp32.precision) == ("int8", "fp32")
+    assert np.all((embedder.embed(texts) * fp32.embed(texts)).sum(axis=1) > 0.98)
 
 
 @pytest.mark.slow

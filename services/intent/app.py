@@ -63,12 +63,15 @@ def build_recognizer(
     home = home or load_settings_home(settings)
     plugin = load_plugin(settings.plugin)
     embedder = Embedder(
-        plugin=plugin, intra_op_threads=settings.intra_op_threads, cache_dir=settings.cache_dir
+        plugin=plugin,
+        intra_op_threads=settings.intra_op_threads,
+        cache_dir=settings.cache_dir,
+        precision=settings.precision,
     )
     head = load_or_train(
         home,
         embed=embedder.embed,
-        model_sha256=plugin.model_sha256 or plugin.name,
+        model_sha256=f"{plugin.model_sha256 or plugin.name}:{embedder.precision}",
         cache_dir=settings.cache_dir,
     )
     recognizer = IntentRecognizer(
@@ -84,6 +87,7 @@ def build_recognizer(
         plugin=plugin.name,
         entities=len(home.entities),
         areas=len(home.areas),
+        precision=embedder.precision,
         int8_dot_product=cpu_int8_support(),
         seconds=round(time.perf_counter() - started, 2),
     )
@@ -92,8 +96,7 @@ def build_recognizer(
 
 def service_info(embedder: Embedder) -> ServiceInfo:
     plugin = embedder.plugin
-    int8 = cpu_int8_support()
-    precision = "int8" + ("" if int8 != "none" else " (no int8 dot-product on this CPU)")
+    precision = f"{embedder.precision} (int8 dot-product instructions: {cpu_int8_support()})"
     return ServiceInfo(
         name="slm-mesh-intent",
         version=metadata.version("slm-mesh"),

@@ -101,25 +101,35 @@ class MentionFinder:
                 weight = {t: self._idf.get(t, 1.0) for t in name_words}
                 hits = {t: _find_word(t, free) for t in name_words}
                 got = sum(weight[t] for t, at in hits.items() if at is not None)
-                if not any(hits[t] is not None for t in distinctive):
-                    continue
+                missing = [t for t in distinctive if hits[t] is None]
                 score = got / sum(weight.values())
-                if score >= 0.5:
+                # Every distinctive word ("front" of Front Lock), or most of a long name.
+                if (not missing and score >= 0.5) or (
+                    len(missing) < len(distinctive) and score >= 0.75
+                ):
                     positions = [at for at in hits.values() if at is not None]
                     found.append(Mention(entity, min(positions), max(positions) + 1, score, said))
         return found
 
 
 def _find_word(word: str, free: list[tuple[int, str]]) -> int | None:
+    """Where `word` stands in the sentence: exactly, as a plural, or with a typo."""
     for index, candidate in free:
-        if candidate == word:
+        if candidate == word or _stem(candidate) == _stem(word):
             return index
-    if len(word) < 4:
+    if len(word) < 6:
         return None
     for index, candidate in free:
-        if len(candidate) >= 4 and fuzz.ratio(candidate, word) >= 85:
+        if len(candidate) >= 6 and candidate[0] == word[0] and fuzz.ratio(candidate, word) >= 90:
             return index
     return None
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ies", "es", "s"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
 
 
 def _names(item: Entity | Area | Floor) -> tuple[str, ...]:

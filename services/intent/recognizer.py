@@ -1,7 +1,12 @@
 """The intent core: validate, then tier 0 (strict templates), then tier 1 (the SLM).
 
-Knows nothing of gRPC or MQTT. Works on batches, because the SLM's cost is per batch
-more than per sentence; the service's micro-batcher hands it concurrent requests at once.
+A strict template match is certain, so it answers first. Matching a sentence against all
+of Home Assistant's templates costs 10 ms of pure Python, three times the SLM itself; so
+the SLM runs first and its few most likely intents pick the templates worth trying. A
+template that matches still wins; only the SLM's ranking of where to look is used.
+
+Knows nothing of gRPC or MQTT. Works on batches, because the service's micro-batcher
+hands it concurrent requests at once.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 #: Labels tried, best first, before declining a request whose slots cannot be filled.
 _CANDIDATES = 3
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+#: How many of the SLM's most likely intents get their templates tried.
+_TEMPLATE_INTENTS = 2
 
 
 class IntentRecognizer:
@@ -80,18 +87,29 @@ class IntentRecognizer:
     def recognize_batch(self, requests: Sequence[IntentRequest]) -> list[IntentResult]:
         """Answers in order; raises InvalidRequestError for the first invalid request."""
         areas = [self.validate(request) for request in requests]
-        results: list[IntentResult | None] = [None] * len(requests)
-        if self.templates is not None:
-            for i, (request, area) in enumerate(zip(requests, areas, strict=True)):
-                results[i] = self.templates.match(request.text.strip(), area=area)
-        pending = [i for i, result in enumerate(results) if result is None]
-        if pending:
-            probabilities = self.head.probabilities(
-                self.embed([requests[i].text.strip() for i in pending])
-            )
-            for i, probs in zip(pending, probabilities, strict=True):
-                results[i] = self._decide(requests[i].text.strip(), probs, areas[i])
-        return [result for result in results if result is not None]
+        texts = [request.text.strip() for request in requests]
+        if not texts:
+            return []
+        probabilities = self.head.probabilities(self.embed(texts))
+        results = []
+        for text, probs, area in zip(texts, probabilities, areas, strict=True):
+            matched = None
+            if self.templates is not None:
+                matched = self.templates.match(text, area=area, only=self._likely_intents(probs))
+            results.append(matched or self._decide(text, probs, area))
+        return results
+
+    def _likely_intents(self, probs: np.ndarray) -> set[str]:
+        """The intents of the best labels (out-of-scope aside) to try templates for."""
+        ranked = np.argsort(probs)[::-1]
+        intents: set[str] = set()
+        for index in ranked:
+            intent = Label.parse(self.head.labels[index]).intent
+            if intent != OUT_OF_SCOPE:
+                intents.add(intent)
+            if len(intents) == _TEMPLATE_INTENTS:
+                break
+        return intents
 
     def _decide(self, text: str, probs: np.ndarray, area: Area | None) -> IntentResult:
         ranked = np.argsort(probs)[::-1]

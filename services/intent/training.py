@@ -29,7 +29,7 @@ from slm_mesh.services.intent.slots import OUT_OF_SCOPE, Label
 from slm_mesh.services.intent.templates import sample_training_sentences
 
 #: Bump when the way the training set is built changes, so old caches are not reused.
-TRAINING_VERSION = 1
+TRAINING_VERSION = 2
 log = structlog.get_logger(__name__)
 
 Embed = Callable[[Sequence[str]], np.ndarray]

@@ -19,6 +19,8 @@ COLORS = (
 )  # fmt: skip
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _HALF = re.compile(r"\b(half ?way|half)\b")
+_FRACTIONS = (("3 quarters", 75), ("a quarter", 25), ("1 quarter", 25), ("a third", 33),
+              ("2 thirds", 67))  # fmt: skip
 
 
 def _number(pattern: str, text: str) -> int | float | None:
@@ -35,6 +37,8 @@ def percentage(text: str) -> int | float | None:
         )
     if value is None and _HALF.search(text):
         value = 50
+    if value is None:
+        value = next((v for phrase, v in _FRACTIONS if re.search(rf"\b{phrase}\b", text)), None)
     if value is None and re.search(r"\b(full|max(imum)?|all the way)\b", text):
         value = 100
     if value is None:
@@ -71,7 +75,9 @@ def duration(text: str) -> dict[str, int | float]:
         found["seconds"] = 30
     text = re.sub(r"\bhalf an? (hour|minute)\b", " ", text)
     for count, unit in re.findall(
-        r"(\d+(?:\.\d+)?|an?)\s*(hours?|hrs?|minutes?|mins?|seconds?|secs?)\b", text
+        r"(\d+(?:\.\d+)?|\ban?)\s*(?:(?:more|extra|additional|further|whole)\s+)?"
+        r"(hours?|hrs?|minutes?|mins?|seconds?|secs?)\b",
+        text,
     ):
         slot = _UNITS[unit.rstrip("s")]
         found[slot] = as_number(1.0 if count in ("a", "an") else float(count))
@@ -83,32 +89,45 @@ def duration(text: str) -> dict[str, int | float]:
     return found
 
 
+_LIST = r"(?:the\s+|my\s+|our\s+)?(?:shopping|grocery|groceries|list|shop)"
 _LIST_ITEM = (
-    r"(?:add|put|stick|throw|get)\s+(?:some\s+)?(.+?)\s+(?:to|on|onto|in)\s+(?:the\s+|my\s+|our\s+)?"
-    r"(?:shopping|grocery|groceries)(?:\s+list)?\b",
-    r"(?:we need|we're out of|we are out of|i need|buy|pick up)\s+(?:some\s+|more\s+)?(.+?)"
-    r"(?:\s+(?:from|at) the (?:shop|store|supermarket))?$",
+    r"^(.+?),?\s+(?:put|add|stick) (?:it|them|that) (?:on|to) " + _LIST,
+    r"(?:add|put|stick|throw|jot down|write down|note down|note|get)\s+(?:some\s+|more\s+)?"
+    r"(.+?)\s+(?:to|on|onto|in|for)\s+" + _LIST,
+    r"don't let me forget (?:to (?:buy|get)\s+)?(?:some\s+)?(.+?)(?:,|$)",
+    r"(?:remember|remind me) to (?:buy|get|pick up)\s+(?:some\s+)?(.+?)(?:,|$)",
+    r"(?:we(?:'ve| have)? run out of|we're out of|we are out of|we're low on|running low on|"
+    r"we need|i need|buy|pick up)\s+(?:some\s+|more\s+)?(.+?)"
+    r"(?:\s+(?:from|at|for) the (?:shop|store|supermarket))?(?:,|$)",
 )
 
 
 def list_item(text: str) -> str | None:
-    for pattern in _LIST_ITEM:
-        match = re.search(pattern, text)
-        if match:
-            return match.group(1).strip(" .,!?")
-    return None
+    """The item, peeled out of as many phrasings as wrap it ("we need X, add it to the list")."""
+    item = None
+    for _ in range(3):
+        match = next(
+            (m for m in (re.search(p, item or text) for p in _LIST_ITEM) if m is not None), None
+        )
+        if match is None:
+            break
+        item = match.group(1).strip(" .,!?")
+    return item
 
 
 _MESSAGE = re.compile(
-    r"^(?:please\s+)?(?:broadcast|announce|shout|tell (?:everyone|everybody|the (?:whole )?house))"
-    r"(?:\s+(?:that|to everyone|to everybody|on all speakers))?[\s:,]+(.+)$"
+    r"^(?:please\s+)?(?:"
+    r"(?:tell|let) (?:everyone|everybody|the (?:whole )?(?:house|family|kids))(?: know)?"
+    r"|(?:announce|broadcast|shout)(?: (?:to|at) (?:everyone|everybody|the (?:whole )?house))?"
+    r"(?: on all (?:the )?speakers)?"
+    r")(?:\s+that)?[\s:,]+(.+)$"
 )
 
 
 def message(original: str) -> str | None:
     """The message keeps the speaker's words and case, only trimmed."""
-    match = _MESSAGE.search(original.strip().casefold())
+    spoken = original.strip()
+    match = _MESSAGE.search(spoken.casefold())
     if not match:
         return None
-    start = len(original.strip()) - len(match.group(1))
-    return original.strip()[start:].strip(" .!")
+    return spoken[match.start(1) :].strip(" .!")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import platform
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,12 @@ from tokenizers import Tokenizer
 from slm_mesh.services.errors import ModelError
 from slm_mesh.services.runtime.model_store import verify_sha256
 from slm_mesh.services.runtime.plugins import ModelPlugin
+from slm_mesh.services.runtime.precision import (
+    Precision,
+    choose_precision,
+    has_int8_matmuls,
+    prepare_model,
+)
 
 _TEXT_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _INT8_FLAGS = ("avx512_vnni", "avx_vnni", "asimddp")
@@ -74,6 +81,7 @@ class Embedder:
         intra_op_threads: int | None = None,
         verify: bool = True,
         cache_dir: Path | None = None,
+        precision: Precision = "auto",
     ) -> None:
         files = plugin.model_files()
         if verify:
@@ -82,7 +90,23 @@ class Embedder:
                 if pin is not None:
                     verify_sha256(path, pin, cache_dir=cache_dir)
         self._plugin = plugin
-        self._session = create_session(files.model, intra_op_threads=intra_op_threads)
+        self._precision = choose_precision(precision, int8_dot_product=cpu_int8_support())
+        if cache_dir is None and self._precision == "int8" and not has_int8_matmuls(files.model):
+            raise ValueError("int8 conversion needs a cache_dir; pass one or precision='fp32'")
+        model = (
+            prepare_model(files.model, precision=self._precision, cache_dir=cache_dir)
+            if cache_dir is not None
+            else files.model
+        )
+        # Dynamic int8 quantizes activations with one scale per run, so a text's vector would
+        # depend on what else shares its batch; such models run one text per call, in
+        # parallel threads, so that the same text always gets the same answer.
+        self._batch_invariant = self._precision == "fp32" and not has_int8_matmuls(model)
+        threads = intra_op_threads or min(2, os.cpu_count() or 1)
+        self._session = create_session(
+            model, intra_op_threads=threads if self._batch_invariant else 1
+        )
+        self._pool = None if self._batch_invariant else ThreadPoolExecutor(threads, "embed")
         self._inputs = [i.name for i in self._session.get_inputs()]
         unknown = [name for name in self._inputs if name not in _TEXT_INPUTS]
         if unknown:
@@ -95,6 +119,11 @@ class Embedder:
     @property
     def plugin(self) -> ModelPlugin:
         return self._plugin
+
+    @property
+    def precision(self) -> str:
+        """The precision the matrix products run in, as chosen for this CPU."""
+        return self._precision
 
     @property
     def session(self) -> ort.InferenceSession:
@@ -111,10 +140,20 @@ class Embedder:
         """Length of each vector."""
         return self._dim
 
+    @property
+    def batch_invariant(self) -> bool:
+        """Whether texts are run together in one batch (only when that cannot change them)."""
+        return self._batch_invariant
+
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """float32 [len(texts), dim]; unit length when the plugin normalises."""
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
+        if self._pool is None or len(texts) == 1:
+            return self._run(texts)
+        return np.concatenate(list(self._pool.map(lambda text: self._run([text]), texts)))
+
+    def _run(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         encodings = self._tokenizer.encode_batch(list(texts))
         arrays = {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),

@@ -1,0 +1,305 @@
+"""`slm-mesh bench intent`: the service over gRPC beside raw ONNX Runtime and hassil, one run.
+
+The service runs in its own process (its start-up and memory are its own) and is driven
+through `IntentClient`, as a real caller would. Raw ONNX Runtime gets the same model, the
+same threads and the same sentences in this process. The box is shared and noisy, so the
+two sides alternate: a raw pass, a service pass, a raw pass, ... and each throughput run is
+split into halves taken in turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from slm_mesh.services.errors import SlmMeshError
+from slm_mesh.services.intent.app import build_recognizer, load_settings_home
+from slm_mesh.services.intent.bench_report import BenchReport, Row, status_mb
+from slm_mesh.services.intent.grpc_client import IntentClient
+from slm_mesh.services.intent.result import IntentRequest
+from slm_mesh.services.intent.templates import HassilBaseline
+from slm_mesh.services.runtime.onnx_session import Embedder
+from slm_mesh.services.settings import ENV_PREFIX, Settings
+
+__all__ = ["SENTENCES", "run_bench"]
+
+SENTENCES = (
+    "turn on the pendant", "switch off the lights in the kitchen", "it's pitch black in the study",
+    "set the desk lamp to 40 percent", "make the floor lamp purple", "dim the night light a bit",
+    "turn the porch light on", "kill the lights in the kitchen", "boil the kettle",
+    "warm the study up to 21 degrees", "set the study radiator to 19", "how warm is the nursery",
+    "what's the temperature in the nursery", "lower the lounge blinds", "open the blinds halfway",
+    "close the lounge blinds", "lock the front", "is the front lock locked",
+    "is the porch light on", "movie time, start movie night", "activate movie night",
+    "have dusty clean the lounge", "send dusty back to its dock", "set a timer for 12 minutes",
+    "knock two minutes off the timer", "how much time is left", "cancel the timer", "next song",
+    "pause the speaker", "speaker volume to 25", "turn it up a little on the speaker",
+    "what time is it", "what's the date today", "add bread to the shopping list",
+    "we're out of oat milk", "never mind", "it's way too bright in the lounge",
+    "could you switch everything off upstairs", "what's a good recipe for banana bread",
+    "why does my boiler make a banging noise",
+)  # fmt: skip
+LATENCY_ROUNDS = 5
+CLIENTS = 32
+START_TIMEOUT_S = 120.0
+STOP_TIMEOUT_S = 10.0
+
+Rate = tuple[int, float]  # (sentences done, seconds taken)
+
+
+def run_bench(settings: Settings, *, seconds: float) -> BenchReport:
+    """Measure everything once; `seconds` is the length of each throughput run."""
+    if seconds <= 0:
+        raise ValueError(f"seconds must be positive, got {seconds}")
+    home = load_settings_home(settings)
+    # Trains and caches the head the first time, so that the service below starts cached.
+    recognizer, embedder = build_recognizer(settings, home=home)
+    hassil = HassilBaseline(home=home, language=home.language)
+    strict = _in_process_row("hassil strict (in-process)", hassil.templates.match)
+    fuzzy = _in_process_row("hassil strict+fuzzy (in-process)", hassil.match)
+    batches = itertools.cycle([_requests(b) for b in _batches(SENTENCES, CLIENTS)])
+    pipeline = _in_process_row(
+        "recognizer (in-process)",
+        lambda text: recognizer.recognize_batch(_requests([text])),
+        per_s_32=_rate([_run_for(seconds, lambda: len(recognizer.recognize_batch(next(batches))))]),
+    )
+    with _ServiceProcess(settings) as service:
+        start_s = asyncio.run(service.wait_serving(START_TIMEOUT_S))
+        idle_rss_mb = service.memory_mb("VmRSS")
+        raw, served = asyncio.run(_compare(RawOrt(embedder), service.target, seconds))
+        peak_rss_mb = service.memory_mb("VmHWM")
+    return BenchReport(
+        raw=raw,
+        service=served,
+        hassil_strict=strict,
+        hassil_fuzzy=fuzzy,
+        recognizer=pipeline,
+        idle_rss_mb=idle_rss_mb,
+        peak_rss_mb=peak_rss_mb,
+        start_s=start_s,
+        sentences=len(SENTENCES),
+        seconds=seconds,
+        cpus=os.cpu_count() or 1,
+        notes=(
+            f"the head was built in-process first and cached in {settings.cache_dir}; "
+            "time to SERVING is the cached start (process spawn to health SERVING)",
+            f"raw ORT: tokenizer + session.run on the service's model, "
+            f"{embedder.session.get_session_options().intra_op_num_threads} intra-op threads; "
+            f"its 32-client column is batches of {CLIENTS}",
+            "service: a subprocess on loopback, single-utterance Recognize calls via "
+            f"IntentClient; {CLIENTS} clients are {CLIENTS} channels on one asyncio loop",
+            "in-process rows have no server; their 1-client rate is 1 / mean latency; the "
+            f"recognizer's 32 column is recognize_batch on batches of {CLIENTS}, for reference",
+            f"latency: {LATENCY_ROUNDS} alternating rounds over all sentences; "
+            "throughput: two alternating halves each",
+        ),
+    )
+
+
+class RawOrt:
+    """The floor: what ONNX Runtime alone does with the service's model and tokenizer."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._session = embedder.session
+        self._tokenizer = embedder.tokenizer
+        self._inputs = [i.name for i in self._session.get_inputs()]
+
+    def run(self, texts: Sequence[str]) -> int:
+        encodings = self._tokenizer.encode_batch(list(texts))
+        arrays = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        self._session.run(None, {name: arrays[name] for name in self._inputs})
+        return len(texts)
+
+
+async def _compare(raw: RawOrt, target: str, seconds: float) -> tuple[Row, Row]:
+    raw_latencies: list[float] = []
+    service_latencies: list[float] = []
+    raw_1: list[Rate] = []
+    raw_32: list[Rate] = []
+    service_1: list[Rate] = []
+    service_32: list[Rate] = []
+    async with IntentClient(target=target) as client:
+
+        async def recognize(text: str) -> None:
+            await client.recognize([IntentRequest(text=text)])
+
+        _sync_latencies(lambda text: raw.run([text]))  # warm-up, both sides
+        await _async_latencies(recognize)
+        for _ in range(LATENCY_ROUNDS):
+            raw_latencies += _sync_latencies(lambda text: raw.run([text]))
+            service_latencies += await _async_latencies(recognize)
+    singles = itertools.cycle(SENTENCES)
+    batches = itertools.cycle(_batches(SENTENCES, CLIENTS))
+    for _ in range(2):
+        raw_1.append(_run_for(seconds / 2, lambda: raw.run([next(singles)])))
+        service_1.append(await _clients(target, 1, seconds / 2))
+        raw_32.append(_run_for(seconds / 2, lambda: raw.run(next(batches))))
+        service_32.append(await _clients(target, CLIENTS, seconds / 2))
+    return (
+        Row.from_samples(
+            "raw ONNX Runtime", raw_latencies, per_s_1=_rate(raw_1), per_s_32=_rate(raw_32)
+        ),
+        Row.from_samples(
+            "service over gRPC",
+            service_latencies,
+            per_s_1=_rate(service_1),
+            per_s_32=_rate(service_32),
+        ),
+    )
+
+
+def _in_process_row(
+    name: str, match: Callable[[str], object], *, per_s_32: float | None = None
+) -> Row:
+    _sync_latencies(match)  # warm-up
+    latencies = [s for _ in range(LATENCY_ROUNDS) for s in _sync_latencies(match)]
+    return Row.from_samples(
+        name, latencies, per_s_1=len(latencies) / sum(latencies), per_s_32=per_s_32
+    )
+
+
+def _requests(texts: Sequence[str]) -> list[IntentRequest]:
+    return [IntentRequest(text=text) for text in texts]
+
+
+def _sync_latencies(call: Callable[[str], object]) -> list[float]:
+    latencies = []
+    for text in SENTENCES:
+        started = time.perf_counter()
+        call(text)
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+async def _async_latencies(call: Callable[[str], Awaitable[None]]) -> list[float]:
+    latencies = []
+    for text in SENTENCES:
+        started = time.perf_counter()
+        await call(text)
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def _run_for(seconds: float, step: Callable[[], int]) -> Rate:
+    started = time.perf_counter()
+    done = 0
+    while time.perf_counter() - started < seconds:
+        done += step()
+    return done, time.perf_counter() - started
+
+
+async def _clients(target: str, clients: int, seconds: float) -> Rate:
+    """`clients` channels, each looping single-utterance calls; connected before the clock."""
+    async with contextlib.AsyncExitStack() as stack:
+        opened = [
+            await stack.enter_async_context(IntentClient(target=target)) for _ in range(clients)
+        ]
+        await asyncio.gather(*(c.recognize([IntentRequest(text=SENTENCES[0])]) for c in opened))
+        started = time.perf_counter()
+        deadline = started + seconds
+
+        async def loop(client: IntentClient, offset: int) -> int:
+            texts = itertools.cycle(SENTENCES[offset:] + SENTENCES[:offset])
+            done = 0
+            while time.perf_counter() < deadline:
+                await client.recognize([IntentRequest(text=next(texts))])
+                done += 1
+            return done
+
+        counts = await asyncio.gather(*(loop(c, i % len(SENTENCES)) for i, c in enumerate(opened)))
+        return sum(counts), time.perf_counter() - started
+
+
+def _rate(rates: Sequence[Rate]) -> float:
+    return sum(done for done, _ in rates) / sum(taken for _, taken in rates)
+
+
+def _batches(texts: Sequence[str], size: int) -> list[list[str]]:
+    looped = list(itertools.islice(itertools.cycle(texts), size * len(texts)))
+    return [looped[i : i + size] for i in range(0, len(looped), size)]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class _ServiceProcess:
+    """`slm-mesh serve intent` in a subprocess with these settings, stopped on exit."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.port = _free_port()
+        self.target = f"127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+        for name, value in settings.model_dump().items():
+            if value is not None:
+                env[f"{ENV_PREFIX}{name.upper()}"] = str(value)
+        env |= {f"{ENV_PREFIX}HOST": "127.0.0.1", f"{ENV_PREFIX}PORT": str(self.port),
+                f"{ENV_PREFIX}LOG_LEVEL": "warning"}  # fmt: skip
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in __exit__)
+        self._started = time.perf_counter()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "slm_mesh.services.cli", "serve", "intent"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def __enter__(self) -> _ServiceProcess:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._log.close()
+
+    async def wait_serving(self, timeout: float) -> float:
+        """Seconds from spawn to health SERVING. The port is polled first: a gRPC channel
+        that failed to connect backs off for a second or more, which would pad the time."""
+        deadline = self._started + timeout
+        while True:
+            if self._process.poll() is not None:
+                raise SlmMeshError(f"the intent service exited early:\n{self._output_tail()}")
+            if time.perf_counter() > deadline:
+                raise SlmMeshError(f"the intent service did not listen within {timeout} s")
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            except OSError:
+                await asyncio.sleep(0.02)
+                continue
+            writer.close()
+            await writer.wait_closed()
+            break
+        async with IntentClient(target=self.target) as client:
+            await client.wait_until_serving(max(deadline - time.perf_counter(), 1.0), poll=0.01)
+        return time.perf_counter() - self._started
+
+    def memory_mb(self, key: str) -> float:
+        return status_mb(Path(f"/proc/{self._process.pid}/status").read_text(), key)
+
+    def _output_tail(self, chars: int = 3000) -> str:
+        self._log.seek(0)
+        output: bytes = self._log.read()
+        return output.decode("utf-8", errors="replace")[-chars:]

@@ -1,0 +1,49 @@
+"""Shared fixtures: the real model and a recognizer trained once per test session.
+
+The cache lives in the checkout (`.cache/tests`, ignored by git), so a second local run
+skips the one-off int8 conversion and the head's training; CI starts clean each time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from slm_mesh.plugins.minilm import PLUGIN
+from slm_mesh.services.intent.app import build_recognizer, demo_home_path
+from slm_mesh.services.intent.home import Home, load_home
+from slm_mesh.services.intent.recognizer import IntentRecognizer
+from slm_mesh.services.runtime.onnx_session import Embedder
+from slm_mesh.services.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def cache_dir() -> Path:
+    path = ROOT / ".cache" / "tests"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def embedder(cache_dir: Path) -> Embedder:
+    return Embedder(plugin=PLUGIN, cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="session")
+def demo_home() -> Home:
+    return load_home(demo_home_path())
+
+
+@pytest.fixture(scope="session")
+def settings(cache_dir: Path) -> Settings:
+    return Settings(cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="session")
+def demo_recognizer(settings: Settings, demo_home: Home) -> IntentRecognizer:
+    recognizer, _ = build_recognizer(settings, home=demo_home)
+    return recognizer

@@ -1,0 +1,121 @@
+"""The benchmark: its arithmetic and verdicts (fast), and one real end-to-end run (slow)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from slm_mesh.services.intent.bench import SENTENCES, run_bench
+from slm_mesh.services.intent.bench_report import BenchReport, Row, percentile, status_mb
+from slm_mesh.services.settings import Settings
+
+STATUS = """Name:\tpython
+VmPeak:\t  812344 kB
+VmHWM:\t  171300 kB
+VmRSS:\t  150000 kB
+Threads:\t7
+"""
+
+
+def _report(
+    *, service_p50: float = 6.0, service_32: float = 350.0, peak: float = 180.0, start: float = 2.0
+) -> BenchReport:
+    return BenchReport(
+        raw=Row(name="raw ONNX Runtime", p50_ms=4.0, p99_ms=6.0, per_s_1=240.0, per_s_32=400.0),
+        service=Row(
+            name="service over gRPC",
+            p50_ms=service_p50,
+            p99_ms=9.0,
+            per_s_1=150.0,
+            per_s_32=service_32,
+        ),
+        hassil_strict=Row(name="hassil strict", p50_ms=5.0, p99_ms=20.0, per_s_1=150.0),
+        hassil_fuzzy=Row(name="hassil strict+fuzzy", p50_ms=10.0, p99_ms=40.0, per_s_1=70.0),
+        recognizer=Row(name="recognizer", p50_ms=5.0, p99_ms=8.0, per_s_1=200.0, per_s_32=300.0),
+        idle_rss_mb=150.0,
+        peak_rss_mb=peak,
+        start_s=start,
+        sentences=40,
+        seconds=3.0,
+        cpus=2,
+        notes=("a note",),
+    )
+
+
+@pytest.mark.parametrize("q", [0, 1, 25, 50, 90, 99, 100])
+def test_percentile_interpolates_between_ranks_as_numpy_does(q: float) -> None:
+    samples = [0.9, 0.1, 0.5, 0.3, 0.7, 2.0, 0.2]
+    assert percentile(samples, q) == pytest.approx(float(np.percentile(samples, q)))
+
+
+def test_percentile_of_one_sample_is_that_sample() -> None:
+    assert percentile([0.25], 99) == 0.25
+
+
+@pytest.mark.parametrize(("samples", "q"), [([], 50), ([1.0], -1), ([1.0], 101)])
+def test_percentile_refuses_no_samples_and_out_of_range(samples: list[float], q: float) -> None:
+    with pytest.raises(ValueError):
+        percentile(samples, q)
+
+
+def test_process_memory_is_read_in_decimal_megabytes() -> None:
+    assert status_mb(STATUS, "VmRSS") == pytest.approx(153.6)
+    assert status_mb(STATUS, "VmHWM") == pytest.approx(175.4112)
+
+
+def test_a_missing_memory_line_is_an_error_naming_it() -> None:
+    with pytest.raises(ValueError, match="VmSwap"):
+        status_mb(STATUS, "VmSwap")
+
+
+def test_a_report_within_every_target_passes_every_check() -> None:
+    checks = _report().checks()
+    assert [c.ok for c in checks] == [True, True, True, True]
+    assert checks[0].value == pytest.approx(1.5)
+    assert checks[1].value == pytest.approx(0.875)
+
+
+def test_each_target_fails_on_its_own_number() -> None:
+    assert [c.ok for c in _report(service_p50=8.5).checks()] == [False, True, True, True]
+    assert [c.ok for c in _report(service_32=270.0).checks()] == [True, False, True, True]
+    assert [c.ok for c in _report(peak=201.0).checks()] == [True, True, False, True]
+    assert [c.ok for c in _report(start=5.5).checks()] == [True, True, True, False]
+
+
+def test_the_table_shows_every_row_ratio_and_verdict() -> None:
+    text = _report(service_32=100.0).format()
+    for name in ("raw ONNX Runtime", "service over gRPC", "hassil strict", "hassil strict+fuzzy"):
+        assert name in text
+    lines = {line.split("  ")[0]: line.split() for line in text.splitlines()}
+    assert lines["service 32 clients / raw ORT batched"][-4:] == ["0.25", ">=", "0.70", "✗"]
+    assert lines["service p50 / raw ORT p50"][-4:] == ["1.50", "<=", "2.00", "✓"]
+    assert "—" in text  # hassil has no 32-client column
+    assert "note: a note" in text
+
+
+def test_the_json_report_carries_rows_and_checks() -> None:
+    data = json.loads(json.dumps(_report().as_json()))
+    assert [row["name"] for row in data["rows"]][:2] == ["raw ONNX Runtime", "service over gRPC"]
+    assert data["rows"][2]["per_s_32"] is None
+    assert all(check["ok"] for check in data["checks"])
+    assert data["peak_rss_mb"] == 180.0
+
+
+def test_the_benchmark_refuses_a_non_positive_duration(settings: Settings) -> None:
+    with pytest.raises(ValueError, match="seconds"):
+        run_bench(settings, seconds=0)
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_a_short_real_run_measures_every_contender(settings: Settings) -> None:
+    report = run_bench(settings, seconds=0.3)
+    for row in report.rows:
+        assert row.p50_ms > 0 and row.p99_ms >= row.p50_ms and row.per_s_1 > 0
+    assert report.raw.per_s_32 and report.service.per_s_32
+    assert report.idle_rss_mb > 0 and report.peak_rss_mb >= report.idle_rss_mb
+    assert report.start_s > 0
+    assert report.sentences == len(SENTENCES)
+    assert len(report.checks()) == 4
