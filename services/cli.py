@@ -79,8 +79,24 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Like parse_args, but TEXT may come after options (`ask intent --area X "lights off"`),
+    which argparse alone refuses for a `*` positional inside a subcommand."""
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if (
+        extra
+        and getattr(args, "command", None) == "ask"
+        and not any(e.startswith("-") for e in extra)
+    ):
+        args.text = [*args.text, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parse(argv)
     try:
         settings = _settings(args)
     except (ValueError, FileNotFoundError) as err:

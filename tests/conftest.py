@@ -47,3 +47,8 @@ def settings(cache_dir: Path) -> Settings:
 def demo_recognizer(settings: Settings, demo_home: Home) -> IntentRecognizer:
     recognizer, _ = build_recognizer(settings, home=demo_home)
     return recognizer
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA

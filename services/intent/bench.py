@@ -29,7 +29,7 @@ from slm_mesh.services.intent.bench_report import BenchReport, Row, status_mb
 from slm_mesh.services.intent.grpc_client import IntentClient
 from slm_mesh.services.intent.result import IntentRequest
 from slm_mesh.services.intent.templates import HassilBaseline
-from slm_mesh.services.runtime.onnx_session import Embedder
+from slm_mesh.services.runtime.onnx_session import Embedder, create_session
 from slm_mesh.services.settings import ENV_PREFIX, Settings
 
 __all__ = ["SENTENCES", "run_bench"]
@@ -94,8 +94,8 @@ def run_bench(settings: Settings, *, seconds: float) -> BenchReport:
         notes=(
             f"the head was built in-process first and cached in {settings.cache_dir}; "
             "time to SERVING is the cached start (process spawn to health SERVING)",
-            f"raw ORT: tokenizer + session.run on the service's model, "
-            f"{embedder.session.get_session_options().intra_op_num_threads} intra-op threads; "
+            "raw ORT: tokenizer + session.run on the service's model file, in a session of "
+            "its own with the default threads; "
             f"its 32-client column is batches of {CLIENTS}",
             "service: a subprocess on loopback, single-utterance Recognize calls via "
             f"IntentClient; {CLIENTS} clients are {CLIENTS} channels on one asyncio loop",
@@ -111,7 +111,8 @@ class RawOrt:
     """The floor: what ONNX Runtime alone does with the service's model and tokenizer."""
 
     def __init__(self, embedder: Embedder) -> None:
-        self._session = embedder.session
+        # Its own session with the default threads: the best ONNX Runtime alone does.
+        self._session = create_session(embedder.model_path)
         self._tokenizer = embedder.tokenizer
         self._inputs = [i.name for i in self._session.get_inputs()]
 

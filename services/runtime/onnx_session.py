@@ -103,9 +103,8 @@ class Embedder:
         # parallel threads, so that the same text always gets the same answer.
         self._batch_invariant = self._precision == "fp32" and not has_int8_matmuls(model)
         threads = intra_op_threads or min(2, os.cpu_count() or 1)
-        self._session = create_session(
-            model, intra_op_threads=threads if self._batch_invariant else 1
-        )
+        self._model_path = model
+        self._session = create_session(model, intra_op_threads=threads)
         self._pool = None if self._batch_invariant else ThreadPoolExecutor(threads, "embed")
         self._inputs = [i.name for i in self._session.get_inputs()]
         unknown = [name for name in self._inputs if name not in _TEXT_INPUTS]
@@ -139,6 +138,11 @@ class Embedder:
     def dim(self) -> int:
         """Length of each vector."""
         return self._dim
+
+    @property
+    def model_path(self) -> Path:
+        """The ONNX file the session runs (after any precision conversion)."""
+        return self._model_path
 
     @property
     def batch_invariant(self) -> bool:

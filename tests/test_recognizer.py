@@ -1,0 +1,96 @@
+"""The intent recognizer end to end, on the real model and the demo home."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from slm_mesh.services.errors import InvalidRequestError
+from slm_mesh.services.intent.evaluate import Case, case_slots_right, load_cases
+from slm_mesh.services.intent.recognizer import IntentRecognizer
+from slm_mesh.services.intent.result import IntentRequest, IntentResult
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_issue_examples(demo_recognizer: IntentRecognizer) -> None:
+    dark, lamp, bread = demo_recognizer.recognize_batch(
+        [
+            IntentRequest("it's pitch black in the study"),
+            IntentRequest("set the desk lamp to 40 percent"),
+            IntentRequest("what's a good banana bread recipe"),
+        ]
+    )
+    assert (dark.intent, dark.slots["area"], dark.slots["domain"]) == (
+        "HassTurnOn",
+        "Study",
+        "light",
+    )
+    assert dark.tier == "slm"
+    assert (lamp.intent, lamp.slots["name"], lamp.slots["brightness"]) == (
+        "HassLightSet",
+        "Desk Lamp",
+        40,
+    )
+    assert lamp.tier == "template"
+    assert (bread.intent, bread.tier, bread.slots) == (None, "none", {})
+
+
+def test_the_requesting_devices_area_is_used_for_elliptic_commands(
+    demo_recognizer: IntentRecognizer,
+) -> None:
+    result = demo_recognizer.recognize(IntentRequest("kill the lights", area="living room"))
+    assert (result.intent, result.slots.get("area")) == ("HassTurnOff", "Lounge")
+
+
+def test_most_dev_examples_are_right(demo_recognizer: IntentRecognizer, data_dir: Path) -> None:
+    cases = load_cases(data_dir / "dev_examples.yaml")
+    results = demo_recognizer.recognize_batch([IntentRequest(c.text, c.area) for c in cases])
+    right = [
+        c.intent == r.intent and case_slots_right(c, r) for c, r in zip(cases, results, strict=True)
+    ]
+    assert sum(right) >= len(cases) - 2, [
+        (c.text, r.intent, r.slots)
+        for c, r, ok in zip(cases, results, right, strict=True)
+        if not ok
+    ]
+
+
+def _right(case: Case, result: IntentResult) -> bool:
+    return case.intent == result.intent and case_slots_right(case, result)
+
+
+def test_answers_do_not_depend_on_what_shares_the_batch(
+    demo_recognizer: IntentRecognizer,
+) -> None:
+    texts = ["it's way too dark in here", "turn the telly off", "lights off", "hi", "x" * 300]
+    alone = [demo_recognizer.recognize(IntentRequest(t, area="Lounge")) for t in texts]
+    together = demo_recognizer.recognize_batch([IntentRequest(t, area="Lounge") for t in texts])
+    assert [(r.intent, r.slots) for r in alone] == [(r.intent, r.slots) for r in together]
+    assert [r.confidence for r in alone] == pytest.approx([r.confidence for r in together])
+
+
+def test_confidence_is_a_probability(demo_recognizer: IntentRecognizer) -> None:
+    for text in ("kill the lights in the kitchen", "tell me a joke", "boil the kettle"):
+        assert 0.0 <= demo_recognizer.recognize(IntentRequest(text)).confidence <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        (IntentRequest(""), "empty"),
+        (IntentRequest("   "), "empty"),
+        (IntentRequest("x" * 1001), "limit is 1000"),
+        (IntentRequest("lights\x00 off"), "control character U+0000"),
+        (IntentRequest("lights \ud800off"), "not valid UTF-8"),
+        (IntentRequest("lights off", area="Attic"), "unknown context area 'Attic'"),
+    ],
+)
+def test_bad_requests_are_refused_with_a_reason(
+    demo_recognizer: IntentRecognizer, request_: IntentRequest, message: str
+) -> None:
+    with pytest.raises(InvalidRequestError, match=re.escape(message)):
+        demo_recognizer.recognize(request_)
+    assert demo_recognizer.recognize(IntentRequest("lights off", area="Lounge")).intent
