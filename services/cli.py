@@ -49,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("eval", help="score a service on labelled cases")
     evaluate.add_argument("service", choices=["intent"])
-    evaluate.add_argument("--cases", type=Path, required=True, help="cases YAML")
+    evaluate.add_argument(
+        "--cases", type=Path, action="append", required=True, help="cases YAML (repeatable)"
+    )
     evaluate.add_argument("--no-baseline", action="store_true", help="skip Home Assistant's")
     evaluate.add_argument("--mistakes", type=int, default=0, help="list this many mistakes")
     evaluate.add_argument("--json", action="store_true", help="print scores as JSON")

@@ -62,9 +62,9 @@ async def _ask_remote(
         return await asyncio.to_thread(answer_lines, items, recognize=recognize, write=write)
 
 
-def evaluate(settings: Settings, *, cases: Path, baseline: bool) -> list[Score]:
+def evaluate(settings: Settings, *, cases: Sequence[Path], baseline: bool) -> list[Score]:
     """Score the recognizer, and Home Assistant's own matcher beside it, on `cases`."""
-    loaded = load_cases(cases)
+    loaded = [case for path in cases for case in load_cases(path)]
     home = load_settings_home(settings)
     recognizer, _ = build_recognizer(settings, home=home)
     scores = [score("slm-mesh", loaded, recognizer.recognize_batch)]

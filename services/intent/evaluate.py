@@ -47,16 +47,20 @@ class Score:
         return {
             "name": self.name,
             "cases": self.cases,
-            "intent_accuracy": round(self.intent_accuracy, 4),
-            "slot_accuracy": round(self.slot_accuracy, 4),
-            "oos_precision": round(self.oos_precision, 4),
-            "oos_recall": round(self.oos_recall, 4),
-            "in_scope_lost": round(self.in_scope_lost, 4),
+            "intent_accuracy": _rounded(self.intent_accuracy),
+            "slot_accuracy": _rounded(self.slot_accuracy),
+            "oos_precision": _rounded(self.oos_precision),
+            "oos_recall": _rounded(self.oos_recall),
+            "in_scope_lost": _rounded(self.in_scope_lost),
             "by_tier": self.by_tier,
             "confusion": [
                 {"expected": e, "got": g, "count": n} for (e, g), n in self.confusion.items()
             ],
         }
+
+
+def _rounded(value: float) -> float | None:
+    return None if value != value else round(value, 4)
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -138,18 +142,23 @@ def score(
 
 
 def _ratio(part: int, whole: int) -> float:
-    return part / whole if whole else 1.0
+    """NaN when there is nothing to measure, shown as "n/a"."""
+    return part / whole if whole else float("nan")
+
+
+def _percent(value: float) -> str:
+    return "n/a" if value != value else f"{value:.1%}"
 
 
 def format_scores(scores: Sequence[Score], *, show_mistakes: int = 0) -> str:
     rows = [
         ("", *(s.name for s in scores)),
         ("cases", *(str(s.cases) for s in scores)),
-        ("intent accuracy", *(f"{s.intent_accuracy:.1%}" for s in scores)),
-        ("slots right (in scope)", *(f"{s.slot_accuracy:.1%}" for s in scores)),
-        ("out-of-scope precision", *(f"{s.oos_precision:.1%}" for s in scores)),
-        ("out-of-scope recall", *(f"{s.oos_recall:.1%}" for s in scores)),
-        ("in-scope given no intent", *(f"{s.in_scope_lost:.1%}" for s in scores)),
+        ("intent accuracy", *(_percent(s.intent_accuracy) for s in scores)),
+        ("slots right (in scope)", *(_percent(s.slot_accuracy) for s in scores)),
+        ("out-of-scope precision", *(_percent(s.oos_precision) for s in scores)),
+        ("out-of-scope recall", *(_percent(s.oos_recall) for s in scores)),
+        ("in-scope given no intent", *(_percent(s.in_scope_lost) for s in scores)),
         ("answered by tier", *(_tiers(s) for s in scores)),
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

@@ -19,6 +19,7 @@ import numpy as np
 from slm_mesh.services.errors import InvalidRequestError
 from slm_mesh.services.intent.head import IntentHead
 from slm_mesh.services.intent.home import Area, Home
+from slm_mesh.services.intent.lexical import lexical_features
 from slm_mesh.services.intent.result import IntentRequest, IntentResult
 from slm_mesh.services.intent.slots import OUT_OF_SCOPE, Label, SlotResolver
 from slm_mesh.services.intent.templates import TemplateMatcher
@@ -90,7 +91,8 @@ class IntentRecognizer:
         texts = [request.text.strip() for request in requests]
         if not texts:
             return []
-        probabilities = self.head.probabilities(self.embed(texts))
+        features = np.hstack([self.embed(texts), lexical_features(texts)])
+        probabilities = self.head.probabilities(features)
         results = []
         for text, probs, area in zip(texts, probabilities, areas, strict=True):
             matched = None

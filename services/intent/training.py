@@ -25,11 +25,12 @@ import yaml
 from slm_mesh.services.intent.expand import expand, home_lists
 from slm_mesh.services.intent.head import IntentHead, train_head
 from slm_mesh.services.intent.home import Home
+from slm_mesh.services.intent.lexical import lexical_features
 from slm_mesh.services.intent.slots import OUT_OF_SCOPE, Label
 from slm_mesh.services.intent.templates import sample_training_sentences
 
 #: Bump when the way the training set is built changes, so old caches are not reused.
-TRAINING_VERSION = 2
+TRAINING_VERSION = 3
 log = structlog.get_logger(__name__)
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -110,7 +111,8 @@ def load_or_train(
     pairs = training_sentences(home, config)
     texts = [text for text, _ in pairs]
     embeddings = np.concatenate([embed(texts[i : i + 128]) for i in range(0, len(texts), 128)])
-    head = train_head(embeddings, [label for _, label in pairs], seed=config.seed)
+    features = np.hstack([embeddings, lexical_features(texts)])
+    head = train_head(features, [label for _, label in pairs], seed=config.seed)
     log.info(
         "intent head trained",
         sentences=len(pairs),
