@@ -7,6 +7,7 @@ moves for. Hashed word and word-pair counts give the head that word back.
 
 from __future__ import annotations
 
+import itertools
 import re
 import zlib
 from collections.abc import Sequence
@@ -22,7 +23,7 @@ def lexical_features(texts: Sequence[str], *, dimensions: int = DIMENSIONS) -> n
     features = np.zeros((len(texts), dimensions), dtype=np.float32)
     for row, text in enumerate(texts):
         words = _WORD.findall(text.casefold())
-        for term in [*words, *(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))]:
+        for term in [*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))]:
             features[row, zlib.crc32(term.encode("utf-8")) % dimensions] += 1.0
     norms = np.linalg.norm(features, axis=1, keepdims=True)
     return features / np.maximum(norms, 1e-6)
