@@ -30,10 +30,24 @@ from slm_mesh.services.intent.slots import OUT_OF_SCOPE, Label
 from slm_mesh.services.intent.templates import sample_training_sentences
 
 #: Bump when the way the training set is built changes, so old caches are not reused.
-TRAINING_VERSION = 3
+TRAINING_VERSION = 4
 log = structlog.get_logger(__name__)
 
 Embed = Callable[[Sequence[str]], np.ndarray]
+
+
+#: What people wrap around a request when they speak to a device; added to some training
+#: sentences (in scope and out of scope alike) so that the wrapping itself means nothing.
+PREFIXES = ("hey", "ok", "okay so", "um", "right", "so", "listen", "hey there", "please",
+            "excuse me", "quick one", "oh and")  # fmt: skip
+SUFFIXES = ("please", "for me", "thanks", "now", "love", "mate", "if you can", "right now",
+            "when you get a chance", "cheers", "would you", "ta")  # fmt: skip
+
+
+def with_filler(text: str, rng: random.Random) -> str:
+    if rng.random() < 0.5:
+        return f"{rng.choice(PREFIXES)} {text}"
+    return f"{text} {rng.choice(SUFFIXES)}"
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,8 @@ class TrainingConfig:
     """Sentences sampled from HA's templates per intent."""
     per_natural_template: int = 10
     per_out_of_scope_template: int = 24
+    filler_share: float = 0.15
+    """Share of sentences that also appear wrapped in a filler word."""
     seed: int = 0
 
 
@@ -66,6 +82,9 @@ def training_sentences(home: Home, config: TrainingConfig) -> list[tuple[str, st
     for template in yaml.safe_load(_data_text("out_of_scope.yaml"))["templates"]:
         for text in expand(template, lists, count=config.per_out_of_scope_template, rng=rng):
             pairs.setdefault(text, OUT_OF_SCOPE)
+    for text, label in list(pairs.items()):
+        if rng.random() < config.filler_share:
+            pairs.setdefault(with_filler(text, rng), label)
     return list(pairs.items())
 
 
