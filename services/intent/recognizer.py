@@ -30,6 +30,7 @@ _CANDIDATES = 3
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
 #: How many of the SLM's most likely intents get their templates tried.
 _TEMPLATE_INTENTS = 2
+_SURE = 0.9
 
 
 class IntentRecognizer:
@@ -102,14 +103,16 @@ class IntentRecognizer:
         return results
 
     def _likely_intents(self, probs: np.ndarray) -> set[str]:
-        """The intents of the best labels (out-of-scope aside) to try templates for."""
+        """The intents of the best labels (out-of-scope aside) to try templates for: the
+        runner-up too unless the SLM is already sure."""
         ranked = np.argsort(probs)[::-1]
+        wanted = 1 if probs[ranked[0]] >= _SURE else _TEMPLATE_INTENTS
         intents: set[str] = set()
         for index in ranked:
             intent = Label.parse(self.head.labels[index]).intent
             if intent != OUT_OF_SCOPE:
                 intents.add(intent)
-            if len(intents) == _TEMPLATE_INTENTS:
+            if len(intents) == wanted:
                 break
         return intents
 
