@@ -31,7 +31,7 @@ def test_a_fixture_shaped_home_is_read_with_its_aliases_and_floors() -> None:
     assert home.find_area("living room").name == "Lounge"  # type: ignore[union-attr]
     light = home.entities[0]
     assert (light.domain, light.area_id) == ("light", "kitchen")
-    assert home.floor_of(light).name == "Ground Floor"  # type: ignore[union-attr]
+    assert home.find_area("kitchen").floor_id == "ground"  # type: ignore[union-attr]
 
 
 def test_template_names_expand_to_the_name_and_its_variants() -> None:

@@ -8,7 +8,6 @@ at random but reproducibly.
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Mapping, Sequence
 
 from hassil import parse_sentence
@@ -109,7 +108,3 @@ def _list_names(expression: Expression) -> set[str]:
     if isinstance(expression, Group):
         return set().union(*(_list_names(item) for item in expression.items))
     return set()
-
-
-def clean(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()

@@ -8,8 +8,7 @@ names an unknown floor, a duplicate id) is refused with the file's line number.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,13 +57,6 @@ class Home:
     areas: tuple[Area, ...] = ()
     entities: tuple[Entity, ...] = ()
     language: str = "en"
-    _areas_by_id: dict[str, Area] = field(default_factory=dict, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._areas_by_id.update({area.id: area for area in self.areas})
-
-    def area(self, area_id: str | None) -> Area | None:
-        return self._areas_by_id.get(area_id) if area_id else None
 
     def find_area(self, name: str) -> Area | None:
         """The area called `name` (or one of its aliases), case-insensitively."""
@@ -73,16 +65,6 @@ class Home:
             if wanted in (n.casefold() for n in (area.name, *area.aliases, area.id)):
                 return area
         return None
-
-    def floor_of(self, entity: Entity) -> Floor | None:
-        area = self.area(entity.area_id)
-        if area is None or area.floor_id is None:
-            return None
-        return next((f for f in self.floors if f.id == area.floor_id), None)
-
-    @property
-    def domains(self) -> frozenset[str]:
-        return frozenset(entity.domain for entity in self.entities)
 
 
 def load_home(path: str | Path) -> Home:
@@ -225,7 +207,3 @@ def _child(node: yaml.Node | None, key: str | int) -> yaml.Node | None:
     if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
         return node.value[key]
     return node
-
-
-def all_names(items: Iterable[Floor | Area | Entity]) -> list[str]:
-    return [name for item in items for name in (item.name, *item.aliases)]
