@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -93,15 +94,21 @@ async def demo(settings: Settings) -> int:
     settings = settings.model_copy(update={"port": 0})
     ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     server = asyncio.create_task(serve(settings, ready=ready))
-    port = await asyncio.wait_for(asyncio.shield(ready), timeout=120)
+    await asyncio.wait({server, ready}, return_when=asyncio.FIRST_COMPLETED)
+    if server.done():
+        server.result()  # it stopped before serving: raise what stopped it
+    port = ready.result()
     print(f"intent service on 127.0.0.1:{port}; asking it the demo home's sample commands:\n")
-    async with IntentClient(target=f"127.0.0.1:{port}") as client:
-        for text, area in DEMO_COMMANDS:
-            (result,) = await client.recognize([IntentRequest(text=text, area=area)])
-            where = f" (from the {area})" if area else ""
-            slots = json.dumps(result.slots, ensure_ascii=False)
-            print(f"  {text!r}{where}\n    -> {result.intent or 'no intent'} {slots} "
-                  f"[{result.tier}, confidence {result.confidence:.2f}]")  # fmt: skip
-    server.cancel()
-    await asyncio.gather(server, return_exceptions=True)
+    try:
+        async with IntentClient(target=f"127.0.0.1:{port}") as client:
+            for text, area in DEMO_COMMANDS:
+                (result,) = await client.recognize([IntentRequest(text=text, area=area)])
+                where = f" (from the {area})" if area else ""
+                slots = json.dumps(result.slots, ensure_ascii=False)
+                print(f"  {text!r}{where}\n    -> {result.intent or 'no intent'} {slots} "
+                      f"[{result.tier}, confidence {result.confidence:.2f}]")  # fmt: skip
+    finally:
+        server.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await server
     return 0

@@ -13,10 +13,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import structlog
+
 from slm_mesh.services.errors import ModelError
 
 _QUANTIZED = ("model_quantized.onnx", "onnx/model_quantized.onnx")
 _FULL = ("model.onnx", "onnx/model.onnx")
+log = structlog.get_logger(__name__)
 _CACHE_FILE = "verified-sha256.json"
 _CHUNK = 1 << 20
 
@@ -124,5 +127,6 @@ def _write_cache(cache_dir: Path, data: dict[str, object]) -> None:
         tmp = cache_dir / f"{_CACHE_FILE}.{os.getpid()}.tmp"
         tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
         tmp.replace(cache_dir / _CACHE_FILE)
-    except OSError:
-        pass
+    except OSError as err:
+        log.warning("cannot write the sha256 cache; the model is hashed again next start",
+                    cache_dir=str(cache_dir), error=str(err))  # fmt: skip
