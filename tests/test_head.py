@@ -20,7 +20,7 @@ def blobs(seed: int = 0) -> tuple[np.ndarray, list[str]]:
 
 def test_the_head_learns_and_its_probabilities_sum_to_one(tmp_path: Path) -> None:
     x, y = blobs()
-    head = train_head(x, y, hidden=16, epochs=30)
+    head = train_head(x, y, hidden=16, epochs=100)
     probs = head.probabilities(x)
     predicted = [head.labels[i] for i in probs.argmax(axis=1)]
     assert np.mean([p == t for p, t in zip(predicted, y, strict=True)]) > 0.95

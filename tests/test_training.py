@@ -31,11 +31,11 @@ class CountingEmbed:
 
 
 def test_training_sentences_use_the_homes_names_and_include_out_of_scope() -> None:
-    pairs = training_sentences(HOME, SMALL)
-    texts = " ".join(text for text, _ in pairs)
+    sentences = training_sentences(HOME, SMALL)
+    texts = " ".join(s.text for s in sentences)
     assert "skylight lamp" in texts.casefold() and "attic" in texts.casefold()
-    assert OUT_OF_SCOPE in {label for _, label in pairs}
-    assert training_sentences(HOME, SMALL) == pairs
+    assert OUT_OF_SCOPE in {s.label for s in sentences}
+    assert training_sentences(HOME, SMALL) == sentences
 
 
 def test_a_trained_head_is_cached_and_reused(tmp_path: Path) -> None:

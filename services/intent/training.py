@@ -22,6 +22,7 @@ import numpy as np
 import structlog
 import yaml
 
+from slm_mesh.services.intent import lexical
 from slm_mesh.services.intent.expand import expand, home_lists
 from slm_mesh.services.intent.head import IntentHead, train_head
 from slm_mesh.services.intent.home import Home
@@ -29,8 +30,8 @@ from slm_mesh.services.intent.lexical import lexical_features
 from slm_mesh.services.intent.slots import OUT_OF_SCOPE, Label
 from slm_mesh.services.intent.templates import sample_training_sentences
 
-#: Bump when the way the training set is built changes, so old caches are not reused.
-TRAINING_VERSION = 4
+#: Bump when the training set or the head changes, so old caches are not reused.
+TRAINING_VERSION = 6
 log = structlog.get_logger(__name__)
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -65,27 +66,45 @@ def _data_text(name: str) -> str:
     return resources.files("slm_mesh.services.intent").joinpath("data", name).read_text("utf-8")
 
 
-def training_sentences(home: Home, config: TrainingConfig) -> list[tuple[str, str]]:
-    """(sentence, label key) pairs for `home`, deduplicated, deterministic under the seed."""
+@dataclass(frozen=True)
+class TrainingSentence:
+    text: str
+    label: str
+    group: str
+    """Where it came from (its template), so calibration can hold whole templates out."""
+
+
+def training_sentences(home: Home, config: TrainingConfig) -> list[TrainingSentence]:
+    """The training set for `home`, deduplicated, deterministic under the seed."""
     rng = random.Random(config.seed)
-    pairs: dict[str, str] = {}
-    for sample in sample_training_sentences(
-        home, language=home.language, max_per_intent=config.per_intent, seed=config.seed
+    found: dict[str, TrainingSentence] = {}
+
+    def add(text: str, label: str, group: str, *, replace: bool = False) -> None:
+        if replace or text not in found:
+            found[text] = TrainingSentence(text, label, group)
+
+    for number, sample in enumerate(
+        sample_training_sentences(
+            home, language=home.language, max_per_intent=config.per_intent, seed=config.seed
+        )
     ):
-        pairs.setdefault(sample.text.casefold().strip(), Label.of(sample.intent, sample.slots).key)
+        add(
+            sample.text.casefold().strip(), Label.of(sample.intent, sample.slots).key, f"ha{number}"
+        )
     lists = home_lists(home)
     natural = yaml.safe_load(_data_text("natural.yaml"))["labels"]
     for key, templates in natural.items():
-        for template in templates:
+        for number, template in enumerate(templates):
             for text in expand(template, lists, count=config.per_natural_template, rng=rng):
-                pairs[text] = key
-    for template in yaml.safe_load(_data_text("out_of_scope.yaml"))["templates"]:
+                add(text, key, f"{key}#{number}", replace=True)
+    out_of_scope = yaml.safe_load(_data_text("out_of_scope.yaml"))["templates"]
+    for number, template in enumerate(out_of_scope):
         for text in expand(template, lists, count=config.per_out_of_scope_template, rng=rng):
-            pairs.setdefault(text, OUT_OF_SCOPE)
-    for text, label in list(pairs.items()):
+            add(text, OUT_OF_SCOPE, f"oos#{number}")
+    for sentence in list(found.values()):
         if rng.random() < config.filler_share:
-            pairs.setdefault(with_filler(text, rng), label)
-    return list(pairs.items())
+            add(with_filler(sentence.text, rng), sentence.label, sentence.group)
+    return list(found.values())
 
 
 def cache_key(home: Home, model_sha256: str, config: TrainingConfig) -> str:
@@ -101,7 +120,7 @@ def cache_key(home: Home, model_sha256: str, config: TrainingConfig) -> str:
         metadata.version("hassil"),
         metadata.version("home-assistant-intents"),
         json.dumps(asdict(config), sort_keys=True),
-        str(TRAINING_VERSION),
+        f"{TRAINING_VERSION}:{lexical.DIMENSIONS}",
     ):
         digest.update(part.encode("utf-8"))
         digest.update(b"\0")
@@ -127,14 +146,19 @@ def load_or_train(
         log.info("intent head loaded from cache", path=str(path))
         return IntentHead.load(path)
     started = time.perf_counter()
-    pairs = training_sentences(home, config)
-    texts = [text for text, _ in pairs]
+    sentences = training_sentences(home, config)
+    texts = [s.text for s in sentences]
     embeddings = np.concatenate([embed(texts[i : i + 128]) for i in range(0, len(texts), 128)])
     features = np.hstack([embeddings, lexical_features(texts)])
-    head = train_head(features, [label for _, label in pairs], seed=config.seed)
+    head = train_head(
+        features,
+        [s.label for s in sentences],
+        groups=[s.group for s in sentences],
+        seed=config.seed,
+    )
     log.info(
         "intent head trained",
-        sentences=len(pairs),
+        sentences=len(sentences),
         labels=len(head.labels),
         seconds=round(time.perf_counter() - started, 1),
         temperature=round(head.temperature, 2),
