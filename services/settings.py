@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     )
     intra_op_threads: int | None = Field(None, ge=1, description="ONNX Runtime threads per call")
     max_text_chars: int = Field(1000, ge=1, description="longest accepted request text")
-    min_confidence: float = Field(0.5, ge=0.0, le=1.0, description="below it, no intent")
+    min_confidence: float = Field(0.3, ge=0.0, le=1.0, description="below it, no intent")
     batch_max_size: int = Field(32, ge=1, description="micro-batch size limit")
     batch_max_wait_ms: float = Field(2.0, ge=0.0, description="micro-batch wait while forming")
     host: str = Field("127.0.0.1", description="gRPC listen address")

@@ -45,6 +45,9 @@ def test_temperatures_with_and_without_degrees() -> None:
     assert values.temperature("warm the study up to 21 degrees") == 21
     assert values.temperature("set the heat to 68") == 68
     assert values.temperature("make it 20.5°") == 20.5
+    assert values.temperature_unit("set temperature to 30° c") == "celsius"
+    assert values.temperature_unit("50 degrees fahrenheit") == "fahrenheit"
+    assert values.temperature_unit("set it to 21") is None
 
 
 @pytest.mark.parametrize(

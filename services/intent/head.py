@@ -63,11 +63,11 @@ def train_head(
     *,
     groups: list[str] | None = None,
     hidden: int = 256,
-    epochs: int = 20,
+    epochs: int = 25,
     holdout: float = 0.1,
     seed: int = 0,
 ) -> IntentHead:
-    """Calibrate on held-out groups, then fit on everything.
+    """Fit on most groups, calibrate the temperature on the groups held out.
 
     `groups` names where each sentence came from (its template): holding out whole
     templates, not single sentences, makes the held-out part look like phrasings the head
@@ -77,12 +77,11 @@ def train_head(
     index = {label: i for i, label in enumerate(labels)}
     y = np.array([index[t] for t in targets])
     held = _held_out(groups or [str(i) for i in range(len(y))], holdout, seed)
-    temperature = 1.0
-    if held.any():
-        calibrating = _fit(embeddings[~held], y[~held], len(labels), hidden, epochs, seed)
-        probe = IntentHead(labels=labels, **calibrating)
-        temperature = _fit_temperature(probe.logits(embeddings[held]), y[held])
-    params = _fit(embeddings, y, len(labels), hidden, epochs, seed)
+    params = _fit(embeddings[~held], y[~held], len(labels), hidden, epochs, seed)
+    head = IntentHead(labels=labels, **params)
+    if not held.any():
+        return head
+    temperature = _fit_temperature(head.logits(embeddings[held]), y[held])
     return IntentHead(labels=labels, temperature=temperature, **params)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-DIMENSIONS = 512
+DIMENSIONS = 2048
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 

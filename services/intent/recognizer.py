@@ -30,7 +30,6 @@ _CANDIDATES = 3
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
 #: How many of the SLM's most likely intents get their templates tried.
 _TEMPLATE_INTENTS = 2
-_SURE = 0.9
 
 
 class IntentRecognizer:
@@ -41,7 +40,7 @@ class IntentRecognizer:
         embed: Embed,
         head: IntentHead,
         templates: TemplateMatcher | None = None,
-        min_confidence: float = 0.5,
+        min_confidence: float = 0.3,
         max_text_chars: int = 1000,
     ) -> None:
         if not 0.0 <= min_confidence <= 1.0:
@@ -103,16 +102,15 @@ class IntentRecognizer:
         return results
 
     def _likely_intents(self, probs: np.ndarray) -> set[str]:
-        """The intents of the best labels (out-of-scope aside) to try templates for: the
-        runner-up too unless the SLM is already sure."""
-        ranked = np.argsort(probs)[::-1]
-        wanted = 1 if probs[ranked[0]] >= _SURE else _TEMPLATE_INTENTS
+        """The intents of the best labels (out-of-scope aside) to try templates for. The
+        runner-up is tried even when the SLM is sure: hassil prefers a match that names an
+        entity, which settles "what is the outside temperature" (a sensor's state)."""
         intents: set[str] = set()
-        for index in ranked:
+        for index in np.argsort(probs)[::-1]:
             intent = Label.parse(self.head.labels[index]).intent
             if intent != OUT_OF_SCOPE:
                 intents.add(intent)
-            if len(intents) == wanted:
+            if len(intents) == _TEMPLATE_INTENTS:
                 break
         return intents
 

@@ -20,6 +20,25 @@ from slm_mesh.services.intent.result import SlotValue
 OUT_OF_SCOPE = "OutOfScope"
 #: Fixed template slots that are part of what a sentence asks, so part of the label.
 LABEL_SLOTS = ("domain", "volume_step")
+#: The domains an intent can act on, where Home Assistant restricts it.
+INTENT_DOMAINS = {
+    "HassLightSet": {"light"},
+    "HassClimateGetTemperature": {"climate"},
+    "HassClimateSetTemperature": {"climate"},
+    "HassSetPosition": {"cover", "valve"},
+    "HassSetVolume": {"media_player"},
+    "HassSetVolumeRelative": {"media_player"},
+    "HassMediaPause": {"media_player"},
+    "HassMediaUnpause": {"media_player"},
+    "HassMediaNext": {"media_player"},
+    "HassMediaPrevious": {"media_player"},
+    "HassMediaPlayerMute": {"media_player"},
+    "HassMediaPlayerUnmute": {"media_player"},
+    "HassVacuumStart": {"vacuum"},
+    "HassVacuumReturnToBase": {"vacuum"},
+    "HassVacuumCleanArea": {"vacuum"},
+    "HassFanSetSpeed": {"fan"},
+}
 #: Intents that act on a device; they need an entity, an area/floor or a domain.
 TARGETED = frozenset({
     "HassTurnOn", "HassTurnOff", "HassToggle", "HassLightSet", "HassSetPosition",
@@ -128,6 +147,9 @@ class SlotResolver:
             degrees = values.temperature(said)
             if degrees is not None:
                 slots["temperature"] = degrees
+            unit = values.temperature_unit(said)
+            if unit is not None:
+                slots["temperature_unit"] = unit
             return degrees is not None
         if intent in ("HassStartTimer", "HassIncreaseTimer", "HassDecreaseTimer"):
             slots.update(values.duration(said))
@@ -159,6 +181,10 @@ class SlotResolver:
         domain = label.get("domain")
         best = mentions.best_entity()
         entity = best.target if best is not None else None
+        if isinstance(entity, Entity) and entity.domain not in INTENT_DOMAINS.get(
+            label.intent, {entity.domain}
+        ):
+            return False  # "is the computer hot?" names a sensor: not a climate question
         if isinstance(entity, Entity) and (domain is None or entity.domain == domain):
             slots["name"] = entity.name
             slots.setdefault("domain", entity.domain)

@@ -55,6 +55,15 @@ def temperature(text: str) -> int | float | None:
     return value
 
 
+def temperature_unit(text: str) -> str | None:
+    """`celsius` or `fahrenheit` when the words say which, as Home Assistant names them."""
+    if re.search(r"\b(celsius|centigrade)\b|°\s*c\b|\d\s*c\b", text):
+        return "celsius"
+    if re.search(r"\bfahrenheit\b|°\s*f\b|\d\s*f\b", text):
+        return "fahrenheit"
+    return None
+
+
 def color(text: str) -> str | None:
     for name in sorted(COLORS, key=len, reverse=True):
         if re.search(rf"\b{name}\b", text):
