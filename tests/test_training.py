@@ -44,8 +44,9 @@ def test_a_trained_head_is_cached_and_reused(tmp_path: Path) -> None:
     trained_on = embed.calls
     second = load_or_train(HOME, embed=embed, model_sha256="m", cache_dir=tmp_path, config=SMALL)
     assert trained_on > 0 and embed.calls == trained_on
-    assert second.labels == first.labels
-    np.testing.assert_array_equal(second.w1, first.w1)
+    assert second.full.labels == first.full.labels == first.words.labels
+    np.testing.assert_array_equal(second.full.w1, first.full.w1)
+    np.testing.assert_array_equal(second.words.w1, first.words.w1)
 
 
 def test_a_changed_home_or_model_trains_anew(tmp_path: Path) -> None:
@@ -57,3 +58,4 @@ def test_a_changed_home_or_model_trains_anew(tmp_path: Path) -> None:
     load_or_train(HOME, embed=embed, model_sha256="other", cache_dir=tmp_path, config=SMALL)
     assert embed.calls > 2 * calls - 1
     assert len(list(tmp_path.glob("intent-head-*.npz"))) == 3
+    assert len(list(tmp_path.glob("intent-words-*.npz"))) == 3

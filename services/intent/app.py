@@ -68,7 +68,7 @@ def build_recognizer(
         cache_dir=settings.cache_dir,
         precision=settings.precision,
     )
-    head = load_or_train(
+    heads = load_or_train(
         home,
         embed=embedder.embed,
         model_sha256=f"{plugin.model_sha256 or plugin.name}:{embedder.precision}",
@@ -77,7 +77,7 @@ def build_recognizer(
     recognizer = IntentRecognizer(
         home=home,
         embed=embedder.embed,
-        head=head,
+        heads=heads,
         templates=TemplateMatcher(home=home, language=home.language),
         min_confidence=settings.min_confidence,
         max_text_chars=settings.max_text_chars,

@@ -57,6 +57,17 @@ class IntentHead:
             )
 
 
+@dataclass(frozen=True)
+class IntentHeads:
+    """The heads one home needs."""
+
+    full: IntentHead
+    """On the sentence embedding and the word features: decides the answer."""
+    words: IntentHead
+    """On the word features alone, microseconds to run: picks which templates to try
+    before the SLM runs at all."""
+
+
 def train_head(
     embeddings: FloatArray,
     targets: list[str],

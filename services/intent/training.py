@@ -24,14 +24,14 @@ import yaml
 
 from slm_mesh.services.intent import lexical
 from slm_mesh.services.intent.expand import expand, home_lists
-from slm_mesh.services.intent.head import IntentHead, train_head
+from slm_mesh.services.intent.head import IntentHead, IntentHeads, train_head
 from slm_mesh.services.intent.home import Home
 from slm_mesh.services.intent.lexical import lexical_features
 from slm_mesh.services.intent.slots import OUT_OF_SCOPE, Label
 from slm_mesh.services.intent.templates import sample_training_sentences
 
 #: Bump when the training set or the head changes, so old caches are not reused.
-TRAINING_VERSION = 7
+TRAINING_VERSION = 8
 log = structlog.get_logger(__name__)
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -134,38 +134,40 @@ def load_or_train(
     model_sha256: str,
     cache_dir: Path | None,
     config: TrainingConfig | None = None,
-) -> IntentHead:
-    """The cached head for this home, or a freshly trained (and then cached) one."""
+) -> IntentHeads:
+    """The cached heads for this home, or freshly trained (and then cached) ones."""
     config = config or TrainingConfig()
-    path = (
-        cache_dir / f"intent-head-{cache_key(home, model_sha256, config)}.npz"
+    key = cache_key(home, model_sha256, config)
+    paths = (
+        (cache_dir / f"intent-head-{key}.npz", cache_dir / f"intent-words-{key}.npz")
         if cache_dir
         else None
     )
-    if path is not None and path.exists():
-        log.info("intent head loaded from cache", path=str(path))
-        return IntentHead.load(path)
+    if paths is not None and all(path.exists() for path in paths):
+        log.info("intent heads loaded from cache", path=str(paths[0]))
+        return IntentHeads(full=IntentHead.load(paths[0]), words=IntentHead.load(paths[1]))
     started = time.perf_counter()
     sentences = training_sentences(home, config)
     texts = [s.text for s in sentences]
+    labels = [s.label for s in sentences]
+    groups = [s.group for s in sentences]
     embeddings = np.concatenate([embed(texts[i : i + 128]) for i in range(0, len(texts), 128)])
-    features = np.hstack([embeddings, lexical_features(texts)])
-    head = train_head(
-        features,
-        [s.label for s in sentences],
-        groups=[s.group for s in sentences],
-        seed=config.seed,
+    words = lexical_features(texts)
+    heads = IntentHeads(
+        full=train_head(np.hstack([embeddings, words]), labels, groups=groups, seed=config.seed),
+        words=train_head(words, labels, groups=groups, hidden=64, epochs=15, seed=config.seed),
     )
     log.info(
-        "intent head trained",
+        "intent heads trained",
         sentences=len(sentences),
-        labels=len(head.labels),
+        labels=len(heads.full.labels),
         seconds=round(time.perf_counter() - started, 1),
-        temperature=round(head.temperature, 2),
+        temperature=round(heads.full.temperature, 2),
     )
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".tmp.npz")
-        head.save(partial)
-        partial.replace(path)
-    return head
+    if paths is not None:
+        paths[0].parent.mkdir(parents=True, exist_ok=True)
+        for head, path in zip((heads.full, heads.words), paths, strict=True):
+            partial = path.with_suffix(".tmp.npz")
+            head.save(partial)
+            partial.replace(path)
+    return heads
