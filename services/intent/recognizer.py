@@ -28,7 +28,7 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 #: Labels tried, best first, before declining a request whose slots cannot be filled.
 _CANDIDATES = 3
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
-#: How many of the SLM's most likely intents get their templates tried.
+#: How many of the word head's most likely intents get their templates tried.
 _TEMPLATE_INTENTS = 2
 
 
@@ -123,7 +123,7 @@ class IntentRecognizer:
         top = float(probs[ranked[0]])
         top_label = self.head.labels[ranked[0]]
         if top_label == OUT_OF_SCOPE:
-            return IntentResult(text, None, {}, top, "none", "out of scope")
+            return IntentResult(text, None, {}, top, "none", f"out of scope at {top:.2f}")
         if top < self.min_confidence:
             return IntentResult(
                 text, None, {}, 1.0 - top, "none", f"unsure: {top_label} at {top:.2f}"
