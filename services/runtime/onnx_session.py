@@ -94,7 +94,12 @@ class Embedder:
         if cache_dir is None and self._precision == "int8" and not has_int8_matmuls(files.model):
             raise ValueError("int8 conversion needs a cache_dir; pass one or precision='fp32'")
         model = (
-            prepare_model(files.model, precision=self._precision, cache_dir=cache_dir)
+            prepare_model(
+                files.model,
+                precision=self._precision,
+                cache_dir=cache_dir,
+                sha256=plugin.model_sha256 if verify else None,
+            )
             if cache_dir is not None
             else files.model
         )
@@ -143,11 +148,6 @@ class Embedder:
     def model_path(self) -> Path:
         """The ONNX file the session runs (after any precision conversion)."""
         return self._model_path
-
-    @property
-    def batch_invariant(self) -> bool:
-        """Whether texts are run together in one batch (only when that cannot change them)."""
-        return self._batch_invariant
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """float32 [len(texts), dim]; unit length when the plugin normalises."""

@@ -45,11 +45,20 @@ def has_int8_matmuls(model: Path) -> bool:
     return any(node.op_type in _INT8_OPS for node in graph.node)
 
 
-def prepare_model(model: Path, *, precision: Literal["int8", "fp32"], cache_dir: Path) -> Path:
-    """The model file to run at `precision`: the original, or its int8 conversion."""
+def prepare_model(
+    model: Path,
+    *,
+    precision: Literal["int8", "fp32"],
+    cache_dir: Path,
+    sha256: str | None = None,
+) -> Path:
+    """The model file to run at `precision`: the original, or its int8 conversion.
+
+    `sha256`, when the caller has already verified it, saves hashing the file again.
+    """
     if precision == "fp32":
         return model
-    digest = file_sha256(model)
+    digest = sha256 or file_sha256(model)
     converted = cache_dir / "models" / f"{digest[:24]}-int8-dynamic.onnx"
     if converted.exists():
         return converted
