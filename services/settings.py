@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -45,6 +45,42 @@ class Settings(BaseSettings):
     port: int = Field(50051, ge=0, le=65535, description="gRPC port (0: any free port)")
     log_format: Literal["auto", "json", "console"] = Field("auto", description="log rendering")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    # MQTT: the mesh.
+    mqtt_url: str | None = Field(
+        None, description="broker, mqtt://[user@]host[:port] or mqtts://; none: no MQTT"
+    )
+    mqtt_password: SecretStr | None = Field(None, description="broker password (never logged)")
+    mqtt_tls_ca_file: Path | None = Field(None, description="CA bundle for mqtts:// brokers")
+    mqtt_protocol: Literal["5", "3.1.1"] = Field("5", description="MQTT protocol version")
+    mqtt_shared_subscriptions: bool = Field(True, description="replicas share requests")
+    mqtt_prefix: str = Field("slm-mesh", description="root of the mesh's topic tree")
+
+    # The router.
+    deadline_ms: int = Field(5000, ge=10, le=600_000, description="default request deadline")
+    attempt_timeout_ms: int = Field(1000, ge=10, description="re-send a service request after")
+    devices: dict[str, str] = Field(
+        default_factory=dict, description="device id -> its area, when events do not say"
+    )
+    unanswered_log: Path | None = Field(
+        None, description="log of requests no local tier answered; default: in cache_dir"
+    )
+    unanswered_log_max_bytes: int = Field(1_000_000, ge=1024, description="then it rotates")
+    hermes: bool = Field(False, description="also speak Rhasspy's Hermes NLU topics")
+    discovery: bool = Field(False, description="learn entities from HA MQTT discovery")
+    discovery_prefix: str = Field("homeassistant", description="HA MQTT discovery prefix")
+    execute_domains: list[str] = Field(
+        default_factory=list, description="domains whose resolved intents are sent to devices"
+    )
+
+    # The optional LLM fallback (any OpenAI-compatible chat-completions server).
+    llm_url: str | None = Field(None, description="e.g. http://localhost:11434/v1; none: off")
+    llm_model: str = Field("llama3.2", description="model name the server knows")
+    llm_api_key: SecretStr | None = Field(None, description="API key (never logged)")
+    llm_api_key_file: Path | None = Field(None, description="file holding the API key")
+    llm_timeout_s: float = Field(10.0, gt=0, description="per call, within the deadline")
+    llm_per_minute: int = Field(20, ge=0, description="budget: calls per minute")
+    llm_per_day: int = Field(500, ge=0, description="budget: calls per day")
 
     @classmethod
     def settings_customise_sources(

@@ -7,9 +7,12 @@ model, log "ready", serve (as wyoming's services do).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import time
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass
 from importlib import metadata, resources
 from pathlib import Path
 
@@ -17,11 +20,15 @@ import structlog
 
 from slm_mesh.services.intent.grpc_service import IntentServicer
 from slm_mesh.services.intent.home import Home, load_home
+from slm_mesh.services.intent.mqtt_edge import intent_handler
 from slm_mesh.services.intent.recognizer import IntentRecognizer
 from slm_mesh.services.intent.service import IntentService
 from slm_mesh.services.intent.templates import TemplateMatcher
 from slm_mesh.services.intent.training import load_or_train
 from slm_mesh.services.runtime.grpc_server import GrpcServer
+from slm_mesh.services.runtime.mqtt_service import MqttServiceEdge, status_will
+from slm_mesh.services.runtime.mqtt_settings import instance_id, mqtt_client
+from slm_mesh.services.runtime.mqtt_settings import topics as mqtt_topics
 from slm_mesh.services.runtime.onnx_session import Embedder, cpu_int8_support
 from slm_mesh.services.runtime.plugins import load_plugin
 from slm_mesh.services.settings import Settings
@@ -112,35 +119,74 @@ def service_info(embedder: Embedder) -> ServiceInfo:
     )
 
 
-async def serve(settings: Settings, *, ready: asyncio.Future[int] | None = None) -> None:
-    """Serve the intent service over gRPC until SIGINT/SIGTERM or cancellation.
+@asynccontextmanager
+async def mqtt_edge(
+    settings: Settings, service: IntentService, info: ServiceInfo
+) -> AsyncIterator[MqttServiceEdge]:
+    """The intent service on the mesh: a replica in the shared `intent` group, announced by
+    a retained status and a last will."""
+    instance = instance_id("intent")
+    topics = mqtt_topics(settings)
+    will = status_will(topics, "intent", instance)
+    async with mqtt_client(settings, client_id=instance, will=will) as client:
+        edge = MqttServiceEdge(
+            client=client,
+            topics=topics,
+            service="intent",
+            instance=instance,
+            handle=intent_handler(service),
+            info={"version": info.version, "models": [asdict(m) for m in info.models]},
+            shared_subscriptions=settings.mqtt_shared_subscriptions,
+            max_in_flight=4 * settings.batch_max_size,
+        )
+        await edge.start()
+        serving = asyncio.create_task(edge.serve())
+        log.info("serving", service="intent", mqtt=str(client.broker), instance=instance)
+        try:
+            yield edge
+        finally:
+            serving.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await serving
+            await edge.announce("offline")
 
-    `ready`, when given, gets the bound port once health reports SERVING.
+
+async def wait_for_stop_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+
+
+async def serve(settings: Settings, *, ready: asyncio.Future[int] | None = None) -> None:
+    """Serve the intent service over gRPC (and MQTT, when a broker is set) until
+    SIGINT/SIGTERM or cancellation.
+
+    `ready`, when given, gets the bound gRPC port once health reports SERVING.
     """
     recognizer, embedder = await asyncio.to_thread(build_recognizer, settings)
-    async with IntentService(
-        recognizer=recognizer,
-        max_batch_size=settings.batch_max_size,
-        max_wait_ms=settings.batch_max_wait_ms,
-    ) as service:
+    info = service_info(embedder)
+    async with contextlib.AsyncExitStack() as stack:
+        service = await stack.enter_async_context(
+            IntentService(
+                recognizer=recognizer,
+                max_batch_size=settings.batch_max_size,
+                max_wait_ms=settings.batch_max_wait_ms,
+            )
+        )
         servicer = IntentServicer(
-            recognizer=service,
-            info=service_info(embedder),
-            max_text_chars=settings.max_text_chars,
+            recognizer=service, info=info, max_text_chars=settings.max_text_chars
         )
         server = GrpcServer(register=servicer.register, host=settings.host, port=settings.port)
         port = await server.start()
-        try:
-            await server.set_serving(True)
-            log.info("serving", service="intent", address=f"{settings.host}:{port}")
-            if ready is not None:
-                ready.set_result(port)
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, stop.set)
-            await stop.wait()
-        finally:
-            await server.set_serving(False)
-            await server.stop(grace=2.0)
-            log.info("stopped", service="intent")
+        stack.push_async_callback(server.stop, 2.0)
+        stack.push_async_callback(server.set_serving, False)
+        if settings.mqtt_url:
+            await stack.enter_async_context(mqtt_edge(settings, service, info))
+        await server.set_serving(True)
+        log.info("serving", service="intent", address=f"{settings.host}:{port}")
+        if ready is not None:
+            ready.set_result(port)
+        await wait_for_stop_signal()
+    log.info("stopped", service="intent")

@@ -55,6 +55,7 @@ class IntentRecognizer:
         self.min_confidence = min_confidence
         self.max_text_chars = max_text_chars
         self.resolver = SlotResolver(home=home)
+        self._out_of_scope_index = self.head.labels.index(OUT_OF_SCOPE)
 
     def validate(self, request: IntentRequest) -> Area | None:
         """Refuse what cannot be answered; return the context area, resolved."""
@@ -122,11 +123,14 @@ class IntentRecognizer:
         ranked = np.argsort(probs)[::-1]
         top = float(probs[ranked[0]])
         top_label = self.head.labels[ranked[0]]
+        out_of_scope = float(probs[self._out_of_scope_index])
         if top_label == OUT_OF_SCOPE:
-            return IntentResult(text, None, {}, top, "none", f"out of scope at {top:.2f}")
+            return IntentResult(
+                text, None, {}, top, "none", f"out of scope at {top:.2f}", out_of_scope
+            )
         if top < self.min_confidence:
             return IntentResult(
-                text, None, {}, 1.0 - top, "none", f"unsure: {top_label} at {top:.2f}"
+                text, None, {}, 1.0 - top, "none", f"unsure: {top_label} at {top:.2f}", out_of_scope
             )
         for index in ranked[:_CANDIDATES]:
             key = self.head.labels[index]
@@ -137,5 +141,9 @@ class IntentRecognizer:
             resolution = self.resolver.resolve(text, label, area=area)
             if resolution.complete:
                 reason = "slm" if key == top_label else f"slm: {top_label} lacked its slots"
-                return IntentResult(text, label.intent, resolution.slots, confidence, "slm", reason)
-        return IntentResult(text, None, {}, top, "none", f"{top_label}: required slots missing")
+                return IntentResult(
+                    text, label.intent, resolution.slots, confidence, "slm", reason, out_of_scope
+                )
+        return IntentResult(
+            text, None, {}, top, "none", f"{top_label}: required slots missing", out_of_scope
+        )

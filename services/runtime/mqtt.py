@@ -1,0 +1,320 @@
+"""The one MQTT client every service uses: paho-mqtt 2.x behind an async face.
+
+It reads like aiomqtt (`async with MqttClient(...) as client`, `async for message in
+client.messages()`), and adds what a long-running edge service needs from paho itself:
+reconnect with backoff, subscriptions restored after a broker restart, QoS 1 publishes
+queued while the broker is away and sent on reconnect, a last will, TLS and credentials.
+
+MQTT 5 carries Response Topic and Correlation Data as properties. Brokers and devices that
+speak only 3.1.1 (amqtt, small microcontroller clients) carry them in the JSON payload
+instead; see `mqtt_rpc`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as paho
+import structlog
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from slm_mesh.services.errors import SlmMeshError
+
+log = structlog.get_logger(__name__)
+
+Protocol = Literal["5", "3.1.1"]
+_DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
+
+
+def _no_delay(client: paho.Client, userdata: Any, sock: Any) -> None:
+    """Small request/reply messages must not wait for Nagle's algorithm (about 40 ms a hop)."""
+    if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class BrokerError(SlmMeshError):
+    """The broker cannot be reached or refused us; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class BrokerUrl:
+    """Where the broker is: `mqtt://[user[:password]@]host[:port]` or `mqtts://…` (TLS)."""
+
+    host: str
+    port: int
+    tls: bool = False
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> BrokerUrl:
+        parts = urlsplit(url if "://" in url else f"mqtt://{url}")
+        if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+            raise ValueError(f"broker URL {url!r}: expected mqtt://HOST[:PORT] or mqtts://HOST")
+        return cls(
+            host=parts.hostname,
+            port=parts.port or _DEFAULT_PORTS[parts.scheme],
+            tls=parts.scheme == "mqtts",
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+        )
+
+    def __str__(self) -> str:
+        """The URL without its password, safe to log."""
+        user = f"{self.username}@" if self.username else ""
+        return f"{'mqtts' if self.tls else 'mqtt'}://{user}{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A received message, with the MQTT 5 properties a service answers by."""
+
+    topic: str
+    payload: bytes
+    retain: bool = False
+    response_topic: str | None = None
+    correlation: bytes | None = None
+    expiry_s: int | None = None
+
+
+@dataclass(frozen=True)
+class Will:
+    """Published by the broker for us if we vanish: a retained "offline" status."""
+
+    topic: str
+    payload: bytes
+    retain: bool = True
+    qos: int = 1
+
+
+class MqttClient:
+    """An MQTT connection that survives broker restarts.
+
+    `persistent_session_s > 0` keeps the broker's session (subscriptions, queued QoS 1
+    messages) across our reconnects for that long: requesters use it. The first connection
+    still starts clean, so a stale session from an earlier run is not resumed. Workers in a
+    shared subscription start clean every time, so a dead member does not hoard requests.
+    """
+
+    def __init__(
+        self,
+        *,
+        broker: BrokerUrl,
+        client_id: str,
+        protocol: Protocol = "5",
+        persistent_session_s: int = 0,
+        will: Will | None = None,
+        tls_ca_file: str | None = None,
+        keepalive_s: int = 15,
+        connect_timeout_s: float = 10.0,
+    ) -> None:
+        if persistent_session_s < 0:
+            raise ValueError("persistent_session_s must be 0 (clean sessions) or more")
+        self.broker = broker
+        self.client_id = client_id
+        self.protocol = protocol
+        self.persistent_session_s = persistent_session_s
+        self._connect_timeout_s = connect_timeout_s
+        self._keepalive_s = keepalive_s
+        self._subscriptions: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._queue: asyncio.Queue[Message] = asyncio.Queue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._connected = asyncio.Event()
+        self._first_connect: asyncio.Future[None] | None = None
+        self.reconnects = 0
+        self._paho = self._build(will, tls_ca_file)
+
+    def _build(self, will: Will | None, tls_ca_file: str | None) -> paho.Client:
+        v5 = self.protocol == "5"
+        client = paho.Client(
+            callback_api_version=paho.CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
+            clean_session=None if v5 else not self.persistent_session_s,
+        )
+        client.reconnect_delay_set(min_delay=1, max_delay=10)
+        client.max_queued_messages_set(10_000)
+        client.max_inflight_messages_set(100)
+        if self.broker.username:
+            client.username_pw_set(self.broker.username, self.broker.password)
+        if self.broker.tls:
+            context = ssl.create_default_context(cafile=tls_ca_file)
+            client.tls_set_context(context)
+        if will is not None:
+            client.will_set(will.topic, will.payload, qos=will.qos, retain=will.retain)
+        client.on_socket_open = _no_delay
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    async def __aenter__(self) -> MqttClient:
+        self._loop = asyncio.get_running_loop()
+        self._first_connect = self._loop.create_future()
+        properties = None
+        # 3.1.1 takes its clean-session flag in the constructor; MQTT 5 takes it here.
+        clean_start: bool | int = paho.MQTT_CLEAN_START_FIRST_ONLY
+        if self.protocol == "5" and not self.persistent_session_s:
+            clean_start = True
+        if self.protocol == "5":
+            properties = Properties(PacketTypes.CONNECT)
+            properties.SessionExpiryInterval = self.persistent_session_s
+        try:
+            self._paho.connect_async(
+                self.broker.host,
+                self.broker.port,
+                keepalive=self._keepalive_s,
+                clean_start=clean_start,
+                properties=properties,
+            )
+        except ValueError as err:
+            raise BrokerError(f"cannot connect to {self.broker}: {err}") from err
+        self._paho.loop_start()
+        try:
+            await asyncio.wait_for(self._first_connect, self._connect_timeout_s)
+        except TimeoutError:
+            self._paho.loop_stop()
+            raise BrokerError(
+                f"no MQTT broker answered at {self.broker} within {self._connect_timeout_s:g} s; "
+                "is it running? (`slm-mesh up` starts one)"
+            ) from None
+        except BrokerError:
+            self._paho.loop_stop()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await asyncio.to_thread(self._stop)
+
+    def _stop(self) -> None:
+        self._paho.disconnect()
+        self._paho.loop_stop()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    async def wait_connected(self) -> None:
+        await self._connected.wait()
+
+    async def subscribe(self, topic_filter: str, *, qos: int = 1) -> None:
+        """Subscribe now and again after every reconnect the broker forgot us in."""
+        with self._lock:
+            self._subscriptions[topic_filter] = qos
+        if self._connected.is_set():
+            self._paho.subscribe(topic_filter, qos=qos)
+
+    async def publish(
+        self,
+        topic: str,
+        payload: bytes | str,
+        *,
+        qos: int = 1,
+        retain: bool = False,
+        response_topic: str | None = None,
+        correlation: bytes | None = None,
+        expiry_s: int | None = None,
+    ) -> None:
+        """Queue a message; QoS 1 messages wait in paho's queue while the broker is away."""
+        properties = None
+        if self.protocol == "5" and (response_topic or correlation or expiry_s):
+            properties = Properties(PacketTypes.PUBLISH)
+            if response_topic:
+                properties.ResponseTopic = response_topic
+            if correlation:
+                properties.CorrelationData = correlation
+            if expiry_s:
+                properties.MessageExpiryInterval = expiry_s
+        info = self._paho.publish(topic, payload, qos=qos, retain=retain, properties=properties)
+        if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
+            raise BrokerError(f"cannot publish to {topic}: {paho.error_string(info.rc)}")
+
+    async def messages(self) -> AsyncIterator[Message]:
+        while True:
+            yield await self._queue.get()
+
+    # paho's network thread calls these; they hand over to the event loop and return.
+
+    def _on_connect(
+        self,
+        client: paho.Client,
+        userdata: Any,
+        flags: paho.ConnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        if reason.is_failure:
+            self._call_soon(self._connect_failed, str(reason))
+            return
+        with self._lock:
+            subscriptions = list(self._subscriptions.items())
+        if subscriptions and not flags.session_present:
+            client.subscribe(subscriptions)
+        self._call_soon(self._connect_succeeded)
+
+    def _connect_succeeded(self) -> None:
+        if self._first_connect is not None and not self._first_connect.done():
+            self._first_connect.set_result(None)
+            log.info("mqtt connected", broker=str(self.broker), client_id=self.client_id)
+        else:
+            self.reconnects += 1
+            log.info("mqtt reconnected", broker=str(self.broker), client_id=self.client_id)
+        self._connected.set()
+
+    def _connect_failed(self, reason: str) -> None:
+        error = BrokerError(f"the broker at {self.broker} refused us: {reason}")
+        if self._first_connect is not None and not self._first_connect.done():
+            self._first_connect.set_exception(error)
+        else:
+            log.error("mqtt connection refused", broker=str(self.broker), reason=reason)
+
+    def _on_disconnect(
+        self,
+        client: paho.Client,
+        userdata: Any,
+        flags: paho.DisconnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        self._call_soon(self._connected.clear)
+        if reason.is_failure:
+            self._call_soon(
+                lambda: log.warning(
+                    "mqtt disconnected", broker=str(self.broker), reason=str(reason)
+                )
+            )
+
+    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        properties = getattr(message, "properties", None)
+        response_topic = getattr(properties, "ResponseTopic", None)
+        correlation = getattr(properties, "CorrelationData", None)
+        expiry = getattr(properties, "MessageExpiryInterval", None)
+        received = Message(
+            topic=message.topic,
+            payload=bytes(message.payload),
+            retain=bool(message.retain),
+            response_topic=response_topic or None,
+            correlation=bytes(correlation) if correlation else None,
+            expiry_s=int(expiry) if expiry else None,
+        )
+        self._call_soon(self._queue.put_nowait, received)
+
+    def _call_soon(self, callback: Any, *args: Any) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(callback, *args)

@@ -1,0 +1,124 @@
+"""A service's MQTT face, the same for every service: take requests from the shared
+request topic, answer on each requester's reply address, publish every result on the
+service's results topic, and announce the instance with a retained status and a last will.
+
+The service itself is one coroutine, `handle(body) -> answer`, which knows nothing of MQTT;
+it raises InvalidRequestError for what it refuses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from slm_mesh.services.errors import InvalidRequestError
+from slm_mesh.services.runtime.mqtt import Message, MqttClient, Will
+from slm_mesh.services.runtime.mqtt_rpc import error_body, parse_payload, reply_address, send_reply
+from slm_mesh.services.runtime.topics import Topics, matches, shared
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class EdgeCounts:
+    """What the edge did, for tests and the status message."""
+
+    answered: int = 0
+    refused: int = 0
+    dropped: int = 0
+    failed: int = 0
+
+
+def status_will(topics: Topics, service: str, instance: str) -> Will:
+    body = {"state": "offline", "service": service, "instance": instance}
+    return Will(topic=topics.status(service, instance), payload=json.dumps(body).encode())
+
+
+@dataclass
+class MqttServiceEdge:
+    client: MqttClient
+    topics: Topics
+    service: str
+    instance: str
+    handle: Handler
+    info: dict[str, Any] = field(default_factory=dict)
+    shared_subscriptions: bool = True
+    max_in_flight: int = 64
+    counts: EdgeCounts = field(default_factory=EdgeCounts)
+
+    @property
+    def request_filter(self) -> str:
+        return shared(
+            self.service, self.topics.request(self.service), enabled=self.shared_subscriptions
+        )
+
+    async def start(self) -> None:
+        await self.client.subscribe(self.request_filter)
+        await self.announce("online")
+
+    async def announce(self, state: str) -> None:
+        body = {
+            "state": state,
+            "service": self.service,
+            "instance": self.instance,
+            "since": round(time.time(), 3),
+            **self.info,
+        }
+        await self.client.publish(
+            self.topics.status(self.service, self.instance), json.dumps(body), retain=True
+        )
+
+    def handles(self, message: Message) -> bool:
+        return matches(message.topic, self.request_filter)
+
+    async def serve(self) -> None:
+        """Answer requests until cancelled; at most `max_in_flight` at once."""
+        slots = asyncio.Semaphore(self.max_in_flight)
+        tasks: set[asyncio.Task[None]] = set()
+        async for message in self.client.messages():
+            if not self.handles(message):
+                continue
+            await slots.acquire()
+            task = asyncio.create_task(self.answer(message))
+            tasks.add(task)
+            task.add_done_callback(lambda t: (tasks.discard(t), slots.release()))
+
+    async def answer(self, message: Message) -> None:
+        body: dict[str, Any] | None = None
+        try:
+            body = parse_payload(message)
+            answer = await self.handle(body)
+        except InvalidRequestError as err:
+            await self._refuse(message, body, str(err))
+            return
+        except Exception as err:
+            self.counts.failed += 1
+            log.exception("request failed", service=self.service)
+            await self._reply(message, body, error_body("internal", f"{type(err).__name__}: {err}"))
+            return
+        self.counts.answered += 1
+        await self._reply(message, body, answer)
+        await self.client.publish(self.topics.service_results(self.service), json.dumps(answer))
+
+    async def _refuse(self, message: Message, body: dict[str, Any] | None, why: str) -> None:
+        self.counts.refused += 1
+        if not await self._reply(message, body, error_body("invalid_request", why)):
+            self.counts.dropped += 1
+            log.warning("bad request dropped: no reply address", topic=message.topic, why=why)
+
+    async def _reply(
+        self, message: Message, body: dict[str, Any] | None, answer: dict[str, Any]
+    ) -> bool:
+        address = reply_address(message, body)
+        if address is None:
+            return False
+        await send_reply(self.client, address, answer)
+        return True
