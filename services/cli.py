@@ -34,16 +34,32 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--plugin", help="model plugin name or path:/dir (default: minilm)")
         sub.add_argument("--cache-dir", type=Path, help="where trained heads are kept")
 
-    serve = commands.add_parser("serve", help="run a service over gRPC")
+    def with_mqtt(sub: argparse.ArgumentParser, flag: str = "--mqtt") -> None:
+        sub.add_argument(
+            flag, dest="mqtt_url", metavar="URL", help="MQTT broker, mqtt://HOST[:PORT]"
+        )
+
+    serve = commands.add_parser("serve", help="run a service over gRPC (and MQTT)")
     serve.add_argument("service", choices=["intent"])
     with_model(serve)
     serve.add_argument("--host", help="listen address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 50051; 0 picks a free one)")
+    with_mqtt(serve)
+
+    up = commands.add_parser("up", help="start the mesh: broker, intent service, router")
+    with_model(up)
+    with_mqtt(up, "--broker")
+    up.add_argument("--broker-port", type=int, help="embedded broker's port (default 1883)")
+    up.add_argument("--broker-host", help="embedded broker's address (0.0.0.0: the LAN)")
+    up.add_argument("--llm-url", help="OpenAI-compatible server, e.g. http://localhost:11434/v1")
+    up.add_argument("--llm-model", help="the model name that server knows")
+    up.add_argument("--port", type=int, help="intent service's gRPC port (default 50051)")
 
     ask = commands.add_parser("ask", help="ask a service; JSON lines out")
     ask.add_argument("service", choices=["intent"])
     ask.add_argument("text", nargs="*", help="requests; none: read stdin, one a line")
     ask.add_argument("--target", help="HOST:PORT of a running service (default: in-process)")
+    with_mqtt(ask)
     ask.add_argument("--area", help="the requesting device's area, for context")
     with_model(ask)
 
@@ -58,13 +74,16 @@ def _parser() -> argparse.ArgumentParser:
     with_model(evaluate)
 
     bench = commands.add_parser("bench", help="benchmark a service against its baselines")
-    bench.add_argument("service", choices=["intent"])
+    bench.add_argument("service", choices=["intent", "mesh"])
     bench.add_argument("--seconds", type=float, default=4.0, help="per throughput measurement")
     bench.add_argument("--json", action="store_true", help="print results as JSON")
     with_model(bench)
 
-    demo = commands.add_parser("demo", help="serve the demo home and ask it sample commands")
+    demo = commands.add_parser("demo", help="send sample device events through a mesh")
     with_model(demo)
+    demo.add_argument(
+        "--mqtt", dest="mqtt_url", metavar="URL", help="a running mesh (default: start one here)"
+    )
     return parser
 
 
@@ -76,6 +95,11 @@ def _settings(args: argparse.Namespace) -> Settings:
         cache_dir=getattr(args, "cache_dir", None),
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
+        mqtt_url=getattr(args, "mqtt_url", None),
+        broker_port=getattr(args, "broker_port", None),
+        broker_host=getattr(args, "broker_host", None),
+        llm_url=getattr(args, "llm_url", None),
+        llm_model=getattr(args, "llm_model", None),
         log_level=args.log_level,
         log_format=args.log_format,
     )
@@ -123,6 +147,16 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         asyncio.run(commands.serve(settings))
         return 0
+    if args.command == "up":
+        from slm_mesh.services.mesh import up
+
+        return asyncio.run(up(settings))
+    if args.command == "ask" and args.mqtt_url:
+        if args.target:
+            raise SystemExit("slm-mesh: give --target or --mqtt, not both")
+        from slm_mesh.services.mesh_ask import ask_mesh
+
+        return asyncio.run(ask_mesh(settings, texts=args.text, area=args.area))
     if args.command == "ask":
         return commands.ask(settings, texts=args.text, target=args.target, area=args.area)
     if args.command == "eval":
@@ -134,10 +168,16 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
             print(format_scores(scores, show_mistakes=args.mistakes))
         return 0
+    if args.command == "bench" and args.service == "mesh":
+        from slm_mesh.services.mesh_bench import run_mesh_bench
+
+        return run_mesh_bench(settings, seconds=args.seconds, as_json=args.json)
     if args.command == "bench":
         return commands.bench(settings, seconds=args.seconds, as_json=args.json)
     if args.command == "demo":
-        return asyncio.run(commands.demo(settings))
+        from slm_mesh.services.mesh_demo import demo
+
+        return asyncio.run(demo(settings))
     raise AssertionError(f"unhandled command {args.command}")
 
 

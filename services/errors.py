@@ -4,7 +4,9 @@ SlmMeshError
 ├── InvalidRequestError   the caller sent something we refuse (INVALID_ARGUMENT, exit 2)
 ├── HomeFileError         the home file is missing or malformed (exit 2, with its line)
 ├── ModelError            a model file is missing, altered, or of an unknown layout
-└── PluginError           no plugin by that name, or it breaks its contract
+├── PluginError           no plugin by that name, or it breaks its contract
+├── DeadlineExceeded      no answer came before the request's deadline
+└── ServiceUnavailable    no instance of the service a request needs is running
 """
 
 
@@ -30,3 +32,11 @@ class ModelError(SlmMeshError):
 
 class PluginError(SlmMeshError):
     """A plugin is unknown or broken."""
+
+
+class DeadlineExceeded(SlmMeshError):
+    """No answer came before the request's deadline."""
+
+
+class ServiceUnavailable(SlmMeshError):
+    """No instance of the service a request needs is running; the message says how to start one."""

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     mqtt_protocol: Literal["5", "3.1.1"] = Field("5", description="MQTT protocol version")
     mqtt_shared_subscriptions: bool = Field(True, description="replicas share requests")
     mqtt_prefix: str = Field("slm-mesh", description="root of the mesh's topic tree")
+    broker_host: str = Field(
+        "127.0.0.1", description="embedded broker's address; 0.0.0.0 opens it to the LAN"
+    )
+    broker_port: int = Field(1883, ge=0, le=65535, description="embedded broker's port")
 
     # The router.
     deadline_ms: int = Field(5000, ge=10, le=600_000, description="default request deadline")

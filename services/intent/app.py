@@ -159,12 +159,10 @@ async def wait_for_stop_signal() -> None:
     await stop.wait()
 
 
-async def serve(settings: Settings, *, ready: asyncio.Future[int] | None = None) -> None:
-    """Serve the intent service over gRPC (and MQTT, when a broker is set) until
-    SIGINT/SIGTERM or cancellation.
-
-    `ready`, when given, gets the bound gRPC port once health reports SERVING.
-    """
+@asynccontextmanager
+async def running_service(settings: Settings) -> AsyncIterator[tuple[IntentService, int]]:
+    """The intent service serving over gRPC (and MQTT, when a broker is set); yields the
+    service and its bound gRPC port once health reports SERVING."""
     recognizer, embedder = await asyncio.to_thread(build_recognizer, settings)
     info = service_info(embedder)
     async with contextlib.AsyncExitStack() as stack:
@@ -186,7 +184,13 @@ async def serve(settings: Settings, *, ready: asyncio.Future[int] | None = None)
             await stack.enter_async_context(mqtt_edge(settings, service, info))
         await server.set_serving(True)
         log.info("serving", service="intent", address=f"{settings.host}:{port}")
+        yield service, port
+    log.info("stopped", service="intent")
+
+
+async def serve(settings: Settings, *, ready: asyncio.Future[int] | None = None) -> None:
+    """Serve until SIGINT/SIGTERM or cancellation; `ready` gets the gRPC port."""
+    async with running_service(settings) as (_, port):
         if ready is not None:
             ready.set_result(port)
         await wait_for_stop_signal()
-    log.info("stopped", service="intent")

@@ -1,9 +1,8 @@
-"""The intent service's command-line verbs: serve, ask, eval, bench, demo."""
+"""The intent service's command-line verbs: serve, ask, eval, bench."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -16,19 +15,7 @@ from slm_mesh.services.intent.grpc_client import IntentClient
 from slm_mesh.services.intent.result import IntentRequest, IntentResult
 from slm_mesh.services.settings import Settings
 
-__all__ = ["ask", "bench", "demo", "evaluate", "serve"]
-
-DEMO_COMMANDS = (
-    ("it's pitch black in the study", None),
-    ("set the desk lamp to 40 percent", None),
-    ("lights off", "Lounge"),
-    ("kill the lights in the kitchen", None),
-    ("make the floor lamp purple", None),
-    ("warm the study up to 21 degrees", None),
-    ("knock two minutes off the timer", None),
-    ("we're out of oat milk", None),
-    ("what's a good banana bread recipe", None),
-)
+__all__ = ["ask", "bench", "evaluate", "serve"]
 
 
 def ask(settings: Settings, *, texts: Sequence[str], target: str | None, area: str | None) -> int:
@@ -86,29 +73,4 @@ def bench(settings: Settings, *, seconds: float, as_json: bool) -> int:
 
     report = run_bench(settings, seconds=seconds)
     print(json.dumps(report.as_json(), indent=2) if as_json else report.format())
-    return 0
-
-
-async def demo(settings: Settings) -> int:
-    """Start the service on a free port, ask it the sample commands over gRPC, stop it."""
-    settings = settings.model_copy(update={"port": 0})
-    ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    server = asyncio.create_task(serve(settings, ready=ready))
-    await asyncio.wait({server, ready}, return_when=asyncio.FIRST_COMPLETED)
-    if server.done():
-        server.result()  # it stopped before serving: raise what stopped it
-    port = ready.result()
-    print(f"intent service on 127.0.0.1:{port}; asking it the demo home's sample commands:\n")
-    try:
-        async with IntentClient(target=f"127.0.0.1:{port}") as client:
-            for text, area in DEMO_COMMANDS:
-                (result,) = await client.recognize([IntentRequest(text=text, area=area)])
-                where = f" (from the {area})" if area else ""
-                slots = json.dumps(result.slots, ensure_ascii=False)
-                print(f"  {text!r}{where}\n    -> {result.intent or 'no intent'} {slots} "
-                      f"[{result.tier}, confidence {result.confidence:.2f}]")  # fmt: skip
-    finally:
-        server.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await server
     return 0

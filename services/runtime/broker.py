@@ -140,7 +140,7 @@ class EmbeddedBroker:
                 [
                     f"listener {self.port} {self.host}",
                     "allow_anonymous true",
-                "set_tcp_nodelay true",
+                    "set_tcp_nodelay true",
                     "persistence true",
                     f"persistence_location {self.data_dir}/",
                     "max_queued_messages 10000",

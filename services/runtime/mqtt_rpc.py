@@ -16,16 +16,12 @@ from typing import Any
 
 import structlog
 
-from slm_mesh.services.errors import InvalidRequestError, SlmMeshError
+from slm_mesh.services.errors import DeadlineExceeded, InvalidRequestError
 from slm_mesh.services.runtime.mqtt import Message, MqttClient
 
 log = structlog.get_logger(__name__)
 
 MAX_PAYLOAD_BYTES = 64 * 1024
-
-
-class DeadlineExceeded(SlmMeshError):
-    """No reply came before the request's deadline."""
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,26 @@ def status_will(topics: Topics, service: str, instance: str) -> Will:
     return Will(topic=topics.status(service, instance), payload=json.dumps(body).encode())
 
 
+async def announce(
+    client: MqttClient,
+    topics: Topics,
+    *,
+    service: str,
+    instance: str,
+    state: str,
+    info: dict[str, Any] | None = None,
+) -> None:
+    """The instance's retained status: what `slm-mesh/status/#` shows and routers count."""
+    body = {
+        "state": state,
+        "service": service,
+        "instance": instance,
+        "since": round(time.time(), 3),
+        **(info or {}),
+    }
+    await client.publish(topics.status(service, instance), json.dumps(body), retain=True)
+
+
 @dataclass
 class MqttServiceEdge:
     client: MqttClient
@@ -65,15 +85,13 @@ class MqttServiceEdge:
         await self.announce("online")
 
     async def announce(self, state: str) -> None:
-        body = {
-            "state": state,
-            "service": self.service,
-            "instance": self.instance,
-            "since": round(time.time(), 3),
-            **self.info,
-        }
-        await self.client.publish(
-            self.topics.status(self.service, self.instance), json.dumps(body), retain=True
+        await announce(
+            self.client,
+            self.topics,
+            service=self.service,
+            instance=self.instance,
+            state=state,
+            info=self.info,
         )
 
     def handles(self, message: Message) -> bool:

@@ -1,0 +1,88 @@
+"""`slm-mesh up`: a broker (embedded unless one is given), the intent service and the
+router, in one process, until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import structlog
+
+from slm_mesh.services.intent.app import running_service, wait_for_stop_signal
+from slm_mesh.services.router.app import running_router
+from slm_mesh.services.router.mqtt_edge import RouterEdge
+from slm_mesh.services.runtime.broker import EmbeddedBroker
+from slm_mesh.services.runtime.mqtt_settings import topics as mqtt_topics
+from slm_mesh.services.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Mesh:
+    settings: Settings
+    """With `mqtt_url` pointing at the broker in use."""
+    grpc_port: int
+    router: RouterEdge
+    broker: EmbeddedBroker | None
+
+
+@asynccontextmanager
+async def running_mesh(settings: Settings) -> AsyncIterator[Mesh]:
+    async with contextlib.AsyncExitStack() as stack:
+        broker = None
+        if not settings.mqtt_url:
+            broker = EmbeddedBroker(
+                data_dir=settings.cache_dir / "broker",
+                host=settings.broker_host,
+                port=settings.broker_port,
+            )
+            await stack.enter_async_context(broker)
+            features = broker.features
+            settings = settings.model_copy(
+                update={
+                    "mqtt_url": f"mqtt://{broker.url.host}:{broker.port}",
+                    "mqtt_protocol": features.protocol,
+                    "mqtt_shared_subscriptions": features.shared_subscriptions,
+                }
+            )
+        _, grpc_port = await stack.enter_async_context(running_service(settings))
+        fallback = await stack.enter_async_context(_fallback(settings))
+        router = await stack.enter_async_context(running_router(settings, fallback=fallback))
+        yield Mesh(settings=settings, grpc_port=grpc_port, router=router, broker=broker)
+
+
+@asynccontextmanager
+async def _fallback(settings: Settings) -> AsyncIterator[object | None]:
+    if not settings.llm_url:
+        yield None
+        return
+    from slm_mesh.services.fallback.app import running_fallback
+
+    async with running_fallback(settings) as fallback:
+        yield fallback
+
+
+def where_to_connect(mesh: Mesh) -> str:
+    topics = mqtt_topics(mesh.settings)
+    kind = mesh.broker.kind if mesh.broker else "external"
+    broker = f"{mesh.settings.mqtt_url} ({kind}, MQTT {mesh.settings.mqtt_protocol})"
+    return "\n".join([
+        f"slm-mesh is up. Broker: {broker}",
+        f"  device events:   publish JSON to {topics.event('<device>')}",
+        '                   {"text": "lights off", "device": "satellite-lounge", "area": "Lounge"}',
+        "                   answers come back on your MQTT 5 Response Topic (or the payload's",
+        '                   "response_topic"), and every answer goes to ' + topics.results,
+        f"  status:          {topics.prefix}/status/#  (retained, one per instance)",
+        f"  gRPC intent:     {mesh.settings.host}:{mesh.grpc_port}",
+        "  try it:          slm-mesh demo --mqtt " + str(mesh.settings.mqtt_url),
+    ])  # fmt: skip
+
+
+async def up(settings: Settings) -> int:
+    async with running_mesh(settings) as mesh:
+        print(where_to_connect(mesh), flush=True)
+        await wait_for_stop_signal()
+    return 0

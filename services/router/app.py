@@ -1,0 +1,83 @@
+"""Wiring: from settings to a router on the mesh. Builds the pieces and serves; decides
+nothing (the core is `router.Router`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import metadata
+
+import structlog
+
+from slm_mesh.services.router.backends import MqttIntent, MqttTasks
+from slm_mesh.services.router.directory import ServiceDirectory
+from slm_mesh.services.router.mqtt_edge import RouterEdge
+from slm_mesh.services.router.router import Fallback, Router
+from slm_mesh.services.router.unanswered import UnansweredLog
+from slm_mesh.services.runtime.mqtt_rpc import Requester
+from slm_mesh.services.runtime.mqtt_service import announce, status_will
+from slm_mesh.services.runtime.mqtt_settings import instance_id, mqtt_client
+from slm_mesh.services.runtime.mqtt_settings import topics as mqtt_topics
+from slm_mesh.services.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+#: How long the broker keeps the router's session (its subscriptions and queued
+#: messages) while the router is away.
+SESSION_EXPIRY_S = 300
+
+
+def unanswered_log(settings: Settings) -> UnansweredLog:
+    path = settings.unanswered_log or settings.cache_dir / "unanswered.jsonl"
+    return UnansweredLog(path=path, max_bytes=settings.unanswered_log_max_bytes)
+
+
+@asynccontextmanager
+async def running_router(
+    settings: Settings, *, fallback: Fallback | None = None
+) -> AsyncIterator[RouterEdge]:
+    """The router serving device events until the context exits."""
+    instance = instance_id("router")
+    topics = mqtt_topics(settings)
+    will = status_will(topics, "router", instance)
+    async with mqtt_client(
+        settings, client_id=instance, will=will, persistent_session_s=SESSION_EXPIRY_S
+    ) as client:
+        directory = ServiceDirectory()
+        requester = Requester(
+            client=client,
+            reply_topic=topics.reply(instance),
+            attempt_timeout_s=settings.attempt_timeout_ms / 1000,
+        )
+        router = Router(
+            intent=MqttIntent(requester=requester, topics=topics, directory=directory),
+            tasks=MqttTasks(requester=requester, topics=topics, directory=directory),
+            fallback=fallback,
+            unanswered=unanswered_log(settings),
+            devices=settings.devices,
+            default_deadline_s=settings.deadline_ms / 1000,
+        )
+        edge = RouterEdge(
+            client=client,
+            topics=topics,
+            router=router,
+            requester=requester,
+            directory=directory,
+            shared_subscriptions=settings.mqtt_shared_subscriptions,
+        )
+        await edge.start()
+        serving = asyncio.create_task(edge.serve())
+        info = {"version": metadata.version("slm-mesh"), "fallback": bool(fallback)}
+        await announce(
+            client, topics, service="router", instance=instance, state="online", info=info
+        )
+        log.info("serving", service="router", mqtt=str(client.broker), instance=instance)
+        try:
+            yield edge
+        finally:
+            serving.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await serving
+            await announce(client, topics, service="router", instance=instance, state="offline")

@@ -1,0 +1,198 @@
+"""The router's core: pick the task, run the tiers, answer every request before its deadline.
+
+    template match ─┐
+    SLM             ├─ the intent service (its replicas, over MQTT or in-process)
+    LLM fallback   ─── only when no local tier answered, and only if configured
+
+It knows nothing of MQTT: the services it calls are small protocols, so tests run it
+with the real recognizer in-process and the mesh runs it with replicas over the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any, Protocol
+
+import structlog
+
+from slm_mesh.services.errors import DeadlineExceeded, InvalidRequestError, ServiceUnavailable
+from slm_mesh.services.intent.result import IntentResult
+from slm_mesh.services.router.answer import Answer
+from slm_mesh.services.router.compound import split_command
+from slm_mesh.services.router.request import RouterRequest
+from slm_mesh.services.router.tasks import pick_task
+from slm_mesh.services.router.unanswered import UnansweredLog
+
+log = structlog.get_logger(__name__)
+
+CANNOT_HELP = "Sorry, I can't help with that here."
+
+
+class IntentBackend(Protocol):
+    async def recognize(
+        self, texts: Sequence[str], *, area: str | None, timeout_s: float
+    ) -> list[IntentResult]:
+        """One result per text, in order; InvalidRequestError for what the service refuses."""
+        ...
+
+
+class TaskBackend(Protocol):
+    def available(self, task: str) -> bool: ...
+
+    async def ask(self, task: str, text: str, *, timeout_s: float) -> dict[str, Any]: ...
+
+
+class FallbackAnswerLike(Protocol):
+    kind: str
+    result: IntentResult | None
+    answer_text: str | None
+    reason: str
+    budget: dict[str, Any]
+    breaker: str
+
+
+class Fallback(Protocol):
+    async def ask(self, text: str, *, area: str | None, deadline_s: float) -> FallbackAnswerLike:
+        """Never raises for server trouble: it answers `cannot_help` with the reason."""
+        ...
+
+
+class Router:
+    def __init__(
+        self,
+        *,
+        intent: IntentBackend,
+        fallback: Fallback | None = None,
+        tasks: TaskBackend | None = None,
+        unanswered: UnansweredLog | None = None,
+        devices: Mapping[str, str] | None = None,
+        default_deadline_s: float = 5.0,
+    ) -> None:
+        if default_deadline_s <= 0:
+            raise ValueError("default_deadline_s must be positive")
+        self.intent = intent
+        self.fallback = fallback
+        self.tasks = tasks
+        self.unanswered = unanswered
+        self.devices = dict(devices or {})
+        self.default_deadline_s = default_deadline_s
+
+    async def handle(self, request: RouterRequest) -> Answer:
+        """An answer or an explicit error, always before the request's deadline."""
+        started = time.perf_counter()
+        deadline_s = request.deadline_s or self.default_deadline_s
+        # Leave room to publish the answer before the requester gives up.
+        budget_s = deadline_s - min(0.05, deadline_s * 0.1)
+        task = pick_task(request.text, request.task)
+        try:
+            async with asyncio.timeout(budget_s):
+                answer = await self._route(request, task, started + budget_s)
+        except TimeoutError:
+            answer = Answer.error(
+                request, task, "deadline_exceeded", f"no answer within {deadline_s:g} s"
+            )
+        except InvalidRequestError as err:
+            answer = Answer.error(request, task, "invalid_request", str(err))
+        except ServiceUnavailable as err:
+            answer = Answer.error(request, task, "unavailable", str(err))
+        except DeadlineExceeded as err:
+            answer = Answer.error(request, task, "deadline_exceeded", str(err))
+        return replace(answer, elapsed_ms=(time.perf_counter() - started) * 1000)
+
+    def _remaining(self, deadline: float) -> float:
+        return max(0.001, deadline - time.perf_counter())
+
+    async def _route(self, request: RouterRequest, task: str, deadline: float) -> Answer:
+        if task != "intent":
+            return await self._other_task(request, task, deadline)
+        area = request.area or self.devices.get(request.device or "")
+        parts = split_command(request.text) or []
+        results = await self.intent.recognize(
+            [request.text, *parts], area=area, timeout_s=self._remaining(deadline)
+        )
+        whole, part_results = results[0], results[1:]
+        if parts and whole.tier != "template" and all(r.intent for r in part_results):
+            return Answer.for_intents(
+                request, part_results, reason=f"compound: {len(parts)} commands"
+            )
+        if whole.intent is not None:
+            return Answer.for_intents(
+                request, [whole], reason=whole.reason, out_of_scope=whole.out_of_scope
+            )
+        return await self._escalate(request, whole, area=area, deadline=deadline)
+
+    async def _escalate(
+        self, request: RouterRequest, local: IntentResult, *, area: str | None, deadline: float
+    ) -> Answer:
+        """No local tier answered: the fallback may, or nobody can."""
+        why: dict[str, Any] = {"reason": local.reason, "out_of_scope": local.out_of_scope}
+        if self.fallback is None:
+            answer = Answer.for_intents(request, [], text=CANNOT_HELP, **why)
+            self._record(request, local, None)
+            return answer
+        reply = await self.fallback.ask(
+            request.text, area=area, deadline_s=self._remaining(deadline)
+        )
+        why.update(fallback=reply.breaker, budget=reply.budget)
+        self._record(request, local, reply)
+        if reply.kind == "intent" and reply.result is not None:
+            return Answer.for_intents(request, [reply.result], **{**why, "reason": reply.reason})
+        if reply.kind == "answer" and reply.answer_text:
+            return replace(
+                Answer.for_intents(request, [], text=reply.answer_text, **why),
+                tier="llm",
+                reason=reply.reason,
+            )
+        return Answer.for_intents(
+            request, [], text=CANNOT_HELP, **{**why, "reason": f"{local.reason}; {reply.reason}"}
+        )
+
+    async def _other_task(self, request: RouterRequest, task: str, deadline: float) -> Answer:
+        if self.tasks is not None and self.tasks.available(task):
+            reply = await self.tasks.ask(task, request.text, timeout_s=self._remaining(deadline))
+            text = reply.get("answer") or reply.get("text")
+            return Answer(request=request, task=task, text=str(text), tier="slm", reason=task)
+        if self.fallback is not None:
+            fallback = await self.fallback.ask(
+                request.text, area=None, deadline_s=self._remaining(deadline)
+            )
+            if fallback.kind == "answer" and fallback.answer_text:
+                return Answer(
+                    request=request,
+                    task=task,
+                    text=fallback.answer_text,
+                    tier="llm",
+                    reason=f"no {task} service; {fallback.reason}",
+                    fallback=fallback.breaker,
+                    budget=fallback.budget,
+                )
+        return Answer(
+            request=request,
+            task=task,
+            text=CANNOT_HELP,
+            reason=f"no {task} service is running on this mesh",
+        )
+
+    def _record(
+        self, request: RouterRequest, local: IntentResult, reply: FallbackAnswerLike | None
+    ) -> None:
+        if self.unanswered is None:
+            return
+        fallback = None
+        if reply is not None:
+            fallback = {
+                "kind": reply.kind,
+                "reason": reply.reason,
+                "intent": reply.result.as_json() if reply.result else None,
+                "answer": reply.answer_text,
+            }
+        self.unanswered.record({
+            "id": request.id,
+            "text": request.text,
+            "context": request.context_json(),
+            "tiers": {"local": local.as_answer_json()},
+            "fallback": fallback,
+        })  # fmt: skip
