@@ -7,6 +7,7 @@ Sources, strongest first: command-line options, environment variables with the
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -100,6 +101,20 @@ class Settings(BaseSettings):
         if config_file:
             sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
         return tuple(sources)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The settings as `SLM_MESH_*` variables, to start another process with the same ones."""
+    env = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        elif isinstance(value, dict | list):
+            value = json.dumps(value)
+        env[f"{ENV_PREFIX}{name.upper()}"] = str(value)
+    return env
 
 
 def load_settings(*, config_file: Path | None = None, **options: Any) -> Settings:

@@ -30,9 +30,19 @@ from slm_mesh.services.intent.grpc_client import IntentClient
 from slm_mesh.services.intent.result import IntentRequest
 from slm_mesh.services.intent.templates import HassilBaseline
 from slm_mesh.services.runtime.onnx_session import Embedder, create_session
-from slm_mesh.services.settings import ENV_PREFIX, Settings
+from slm_mesh.services.settings import ENV_PREFIX, Settings, settings_env
 
-__all__ = ["SENTENCES", "run_bench"]
+__all__ = [
+    "SENTENCES",
+    "RawOrt",
+    "ServiceProcess",
+    "async_latencies",
+    "batches",
+    "rate",
+    "run_bench",
+    "run_for",
+    "sync_latencies",
+]
 
 SENTENCES = (
     "turn on the pendant", "switch off the lights in the kitchen", "it's pitch black in the study",
@@ -68,13 +78,13 @@ def run_bench(settings: Settings, *, seconds: float) -> BenchReport:
     hassil = HassilBaseline(home=home, language=home.language)
     strict = _in_process_row("hassil strict (in-process)", hassil.templates.match)
     fuzzy = _in_process_row("hassil strict+fuzzy (in-process)", hassil.match)
-    batches = itertools.cycle([_requests(b) for b in _batches(SENTENCES, CLIENTS)])
+    chunks = itertools.cycle([_requests(b) for b in batches(SENTENCES, CLIENTS)])
     pipeline = _in_process_row(
         "recognizer (in-process)",
         lambda text: recognizer.recognize_batch(_requests([text])),
-        per_s_32=_rate([_run_for(seconds, lambda: len(recognizer.recognize_batch(next(batches))))]),
+        per_s_32=rate([run_for(seconds, lambda: len(recognizer.recognize_batch(next(chunks))))]),
     )
-    with _ServiceProcess(settings) as service:
+    with ServiceProcess(settings) as service:
         start_s = asyncio.run(service.wait_serving(START_TIMEOUT_S))
         idle_rss_mb = service.memory_mb("VmRSS")
         raw, served = asyncio.run(_compare(RawOrt(embedder), service.target, seconds))
@@ -139,27 +149,27 @@ async def _compare(raw: RawOrt, target: str, seconds: float) -> tuple[Row, Row]:
         async def recognize(text: str) -> None:
             await client.recognize([IntentRequest(text=text)])
 
-        _sync_latencies(lambda text: raw.run([text]))  # warm-up, both sides
-        await _async_latencies(recognize)
+        sync_latencies(lambda text: raw.run([text]))  # warm-up, both sides
+        await async_latencies(recognize)
         for _ in range(LATENCY_ROUNDS):
-            raw_latencies += _sync_latencies(lambda text: raw.run([text]))
-            service_latencies += await _async_latencies(recognize)
+            raw_latencies += sync_latencies(lambda text: raw.run([text]))
+            service_latencies += await async_latencies(recognize)
     singles = itertools.cycle(SENTENCES)
-    batches = itertools.cycle(_batches(SENTENCES, CLIENTS))
+    chunks = itertools.cycle(batches(SENTENCES, CLIENTS))
     for _ in range(2):
-        raw_1.append(_run_for(seconds / 2, lambda: raw.run([next(singles)])))
+        raw_1.append(run_for(seconds / 2, lambda: raw.run([next(singles)])))
         service_1.append(await _clients(target, 1, seconds / 2))
-        raw_32.append(_run_for(seconds / 2, lambda: raw.run(next(batches))))
+        raw_32.append(run_for(seconds / 2, lambda: raw.run(next(chunks))))
         service_32.append(await _clients(target, CLIENTS, seconds / 2))
     return (
         Row.from_samples(
-            "raw ONNX Runtime", raw_latencies, per_s_1=_rate(raw_1), per_s_32=_rate(raw_32)
+            "raw ONNX Runtime", raw_latencies, per_s_1=rate(raw_1), per_s_32=rate(raw_32)
         ),
         Row.from_samples(
             "service over gRPC",
             service_latencies,
-            per_s_1=_rate(service_1),
-            per_s_32=_rate(service_32),
+            per_s_1=rate(service_1),
+            per_s_32=rate(service_32),
         ),
     )
 
@@ -167,8 +177,8 @@ async def _compare(raw: RawOrt, target: str, seconds: float) -> tuple[Row, Row]:
 def _in_process_row(
     name: str, match: Callable[[str], object], *, per_s_32: float | None = None
 ) -> Row:
-    _sync_latencies(match)  # warm-up
-    latencies = [s for _ in range(LATENCY_ROUNDS) for s in _sync_latencies(match)]
+    sync_latencies(match)  # warm-up
+    latencies = [s for _ in range(LATENCY_ROUNDS) for s in sync_latencies(match)]
     return Row.from_samples(
         name, latencies, per_s_1=len(latencies) / sum(latencies), per_s_32=per_s_32
     )
@@ -178,7 +188,7 @@ def _requests(texts: Sequence[str]) -> list[IntentRequest]:
     return [IntentRequest(text=text) for text in texts]
 
 
-def _sync_latencies(call: Callable[[str], object]) -> list[float]:
+def sync_latencies(call: Callable[[str], object]) -> list[float]:
     latencies = []
     for text in SENTENCES:
         started = time.perf_counter()
@@ -187,7 +197,7 @@ def _sync_latencies(call: Callable[[str], object]) -> list[float]:
     return latencies
 
 
-async def _async_latencies(call: Callable[[str], Awaitable[None]]) -> list[float]:
+async def async_latencies(call: Callable[[str], Awaitable[None]]) -> list[float]:
     latencies = []
     for text in SENTENCES:
         started = time.perf_counter()
@@ -196,7 +206,7 @@ async def _async_latencies(call: Callable[[str], Awaitable[None]]) -> list[float
     return latencies
 
 
-def _run_for(seconds: float, step: Callable[[], int]) -> Rate:
+def run_for(seconds: float, step: Callable[[], int]) -> Rate:
     started = time.perf_counter()
     done = 0
     while time.perf_counter() - started < seconds:
@@ -226,11 +236,11 @@ async def _clients(target: str, clients: int, seconds: float) -> Rate:
         return sum(counts), time.perf_counter() - started
 
 
-def _rate(rates: Sequence[Rate]) -> float:
+def rate(rates: Sequence[Rate]) -> float:
     return sum(done for done, _ in rates) / sum(taken for _, taken in rates)
 
 
-def _batches(texts: Sequence[str], size: int) -> list[list[str]]:
+def batches(texts: Sequence[str], size: int) -> list[list[str]]:
     looped = list(itertools.islice(itertools.cycle(texts), size * len(texts)))
     return [looped[i : i + size] for i in range(0, len(looped), size)]
 
@@ -242,29 +252,28 @@ def _free_port() -> int:
         return port
 
 
-class _ServiceProcess:
-    """`slm-mesh serve intent` in a subprocess with these settings, stopped on exit."""
+class ServiceProcess:
+    """`slm-mesh <command>` (by default `serve intent`) in a subprocess with these settings
+    and a gRPC port of its own, stopped on exit."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, command: Sequence[str] = ("serve", "intent")) -> None:
         self.port = _free_port()
         self.target = f"127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
-        for name, value in settings.model_dump().items():
-            if value is not None:
-                env[f"{ENV_PREFIX}{name.upper()}"] = str(value)
+        env |= settings_env(settings)
         env |= {f"{ENV_PREFIX}HOST": "127.0.0.1", f"{ENV_PREFIX}PORT": str(self.port),
                 f"{ENV_PREFIX}LOG_LEVEL": "warning"}  # fmt: skip
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in __exit__)
         self._started = time.perf_counter()
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "slm_mesh.services.cli", "serve", "intent"],
+            [sys.executable, "-m", "slm_mesh.services.cli", *command],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
 
-    def __enter__(self) -> _ServiceProcess:
+    def __enter__(self) -> ServiceProcess:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
