@@ -23,7 +23,7 @@ DEMO_EVENTS = (
     ("satellite-study", "Study", "it's pitch black in here"),
     ("phone", None, "set the desk lamp to 40 percent"),
     ("satellite-kitchen", "Kitchen", "kill the lights and boil the kettle"),
-    ("phone", None, "turn off the kitchen lights and lock the front door"),
+    ("phone", None, "turn off the kitchen lights and close the lounge blinds"),
     ("satellite-study", "Study", "warm it up to 21 degrees"),
     ("satellite-kitchen", "Kitchen", "knock two minutes off the timer"),
     ("phone", None, "we're out of oat milk"),

@@ -113,7 +113,7 @@ def test_ask_through_the_running_service_matches_in_process(served: str, cache_d
     assert "unknown context area" in remote_answers[1]["error"]
 
 
-def test_demo_runs_the_service_and_prints_answers(
+def test_demo_starts_a_mesh_and_prints_the_answers_to_device_events(
     cache_dir: Path, demo_recognizer: IntentRecognizer
 ) -> None:
     done = subprocess.run(
@@ -121,4 +121,5 @@ def test_demo_runs_the_service_and_prints_answers(
     )
     assert done.returncode == 0, done.stderr.decode()
     out = done.stdout.decode()
-    assert "HassTurnOn" in out and "no intent" in out
+    assert "slm-mesh is up" in out
+    assert "HassTurnOn" in out and "compound: 2 commands" in out and "can't help" in out
