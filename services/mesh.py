@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 import structlog
 
-from slm_mesh.services.intent.app import running_service, wait_for_stop_signal
+from slm_mesh.services.fallback.app import running_fallback
+from slm_mesh.services.fallback.fallback import LlmFallback
+from slm_mesh.services.intent.app import load_settings_home, running_service, wait_for_stop_signal
 from slm_mesh.services.router.app import running_router
 from slm_mesh.services.router.mqtt_edge import RouterEdge
 from slm_mesh.services.runtime.broker import EmbeddedBroker
@@ -55,13 +57,11 @@ async def running_mesh(settings: Settings) -> AsyncIterator[Mesh]:
 
 
 @asynccontextmanager
-async def _fallback(settings: Settings) -> AsyncIterator[object | None]:
+async def _fallback(settings: Settings) -> AsyncIterator[LlmFallback | None]:
     if not settings.llm_url:
         yield None
         return
-    from slm_mesh.services.fallback.app import running_fallback
-
-    async with running_fallback(settings) as fallback:
+    async with running_fallback(settings, home=load_settings_home(settings)) as fallback:
         yield fallback
 
 

@@ -1,0 +1,41 @@
+"""Wiring: from settings to a ready LLM fallback, closed when the mesh stops."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+
+from slm_mesh.services.fallback.config import FallbackConfig
+from slm_mesh.services.fallback.fallback import LlmFallback
+from slm_mesh.services.intent.home import Home
+from slm_mesh.services.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+@asynccontextmanager
+async def running_fallback(settings: Settings, *, home: Home) -> AsyncIterator[LlmFallback]:
+    if not settings.llm_url:
+        raise ValueError("no LLM server configured: give --llm-url or set SLM_MESH_LLM_URL")
+    config = FallbackConfig.from_values(
+        base_url=settings.llm_url,
+        model=settings.llm_model,
+        api_key=settings.llm_api_key,
+        api_key_file=settings.llm_api_key_file,
+        timeout_s=settings.llm_timeout_s,
+        per_minute=settings.llm_per_minute,
+        per_day=settings.llm_per_day,
+    )
+    fallback = LlmFallback.from_config(config, home)
+    log.info(
+        "llm fallback ready",
+        url=settings.llm_url,
+        model=settings.llm_model,
+        budget=f"{settings.llm_per_minute}/min, {settings.llm_per_day}/day",
+    )
+    try:
+        yield fallback
+    finally:
+        await fallback.aclose()
