@@ -159,11 +159,45 @@ async def wait_for_stop_signal() -> None:
     await stop.wait()
 
 
+async def discovered_home(settings: Settings, base: Home, *, settle_s: float = 0.5) -> Home:
+    """The home file plus the devices Home Assistant MQTT discovery announces.
+
+    Discovery configs are retained, so the broker sends them all at once on subscribing;
+    reading stops when none has come for `settle_s`. Devices announced later are picked up
+    at the next start (the router sees them at once, for execution).
+    """
+    from slm_mesh.services.intent.discovery import (
+        DiscoveryError,
+        DiscoveryRegistry,
+        discovery_filters,
+    )
+
+    registry = DiscoveryRegistry(prefix=settings.discovery_prefix)
+    async with mqtt_client(settings, client_id=instance_id("intent-discovery")) as client:
+        for topic_filter in discovery_filters(settings.discovery_prefix):
+            await client.subscribe(topic_filter)
+        messages = client.messages()
+        while True:
+            try:
+                message = await asyncio.wait_for(anext(messages), settle_s)
+            except TimeoutError:
+                break
+            try:
+                registry.apply(message.topic, message.payload)
+            except DiscoveryError as err:
+                log.warning("discovery message skipped", topic=err.topic, why=err.why)
+    log.info("discovered devices", devices=len(registry.devices))
+    return registry.merged_home(base)
+
+
 @asynccontextmanager
 async def running_service(settings: Settings) -> AsyncIterator[tuple[IntentService, int]]:
     """The intent service serving over gRPC (and MQTT, when a broker is set); yields the
     service and its bound gRPC port once health reports SERVING."""
-    recognizer, embedder = await asyncio.to_thread(build_recognizer, settings)
+    home = load_settings_home(settings)
+    if settings.discovery and settings.mqtt_url:
+        home = await discovered_home(settings, home)
+    recognizer, embedder = await asyncio.to_thread(build_recognizer, settings, home=home)
     info = service_info(embedder)
     async with contextlib.AsyncExitStack() as stack:
         service = await stack.enter_async_context(

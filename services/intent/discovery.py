@@ -85,6 +85,12 @@ class DiscoveredEntity:
     temperature_command_template: str | None = None
 
 
+def discovery_filters(prefix: str = "homeassistant") -> tuple[str, str]:
+    """The subscriptions that see every config:
+    `<prefix>/<component>/[<node_id>/]<object_id>/config`."""
+    return f"{prefix}/+/+/config", f"{prefix}/+/+/+/config"
+
+
 def parse_discovery(
     topic: str, payload: bytes, *, prefix: str = "homeassistant"
 ) -> DiscoveredEntity | None:

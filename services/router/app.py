@@ -11,11 +11,15 @@ from importlib import metadata
 
 import structlog
 
+from slm_mesh.services.intent.app import load_settings_home
+from slm_mesh.services.intent.discovery import DiscoveryRegistry
 from slm_mesh.services.router.backends import MqttIntent, MqttTasks
 from slm_mesh.services.router.directory import ServiceDirectory
+from slm_mesh.services.router.home_edge import HomeEdge
 from slm_mesh.services.router.mqtt_edge import RouterEdge
 from slm_mesh.services.router.router import Fallback, Router
 from slm_mesh.services.router.unanswered import UnansweredLog
+from slm_mesh.services.runtime.mqtt import MqttClient
 from slm_mesh.services.runtime.mqtt_rpc import Requester
 from slm_mesh.services.runtime.mqtt_service import announce, status_will
 from slm_mesh.services.runtime.mqtt_settings import instance_id, mqtt_client
@@ -32,6 +36,25 @@ SESSION_EXPIRY_S = 300
 def unanswered_log(settings: Settings) -> UnansweredLog:
     path = settings.unanswered_log or settings.cache_dir / "unanswered.jsonl"
     return UnansweredLog(path=path, max_bytes=settings.unanswered_log_max_bytes)
+
+
+def _home_edge(settings: Settings, client: MqttClient, router: Router) -> HomeEdge | None:
+    if not (settings.hermes or settings.discovery or settings.execute_domains):
+        return None
+    if settings.execute_domains and not settings.discovery:
+        raise ValueError(
+            "execute_domains needs discovery on (SLM_MESH_DISCOVERY=true): commands go to the "
+            "command topics that devices announce"
+        )
+    return HomeEdge(
+        client=client,
+        router=router,
+        base_home=load_settings_home(settings),
+        registry=DiscoveryRegistry(prefix=settings.discovery_prefix)
+        if settings.discovery
+        else None,
+        execute_domains=frozenset(settings.execute_domains),
+    )
 
 
 @asynccontextmanager
@@ -66,6 +89,9 @@ async def running_router(
             requester=requester,
             directory=directory,
             shared_subscriptions=settings.mqtt_shared_subscriptions,
+            home=_home_edge(settings, client, router),
+            hermes=settings.hermes,
+            discovery_prefix=settings.discovery_prefix if settings.discovery else None,
         )
         await edge.start()
         serving = asyncio.create_task(edge.serve())

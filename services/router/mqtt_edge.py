@@ -17,8 +17,11 @@ from typing import Any
 import structlog
 
 from slm_mesh.services.errors import InvalidRequestError
+from slm_mesh.services.intent.discovery import discovery_filters
 from slm_mesh.services.router.answer import Answer
 from slm_mesh.services.router.directory import ServiceDirectory
+from slm_mesh.services.router.hermes import QUERY_TOPIC
+from slm_mesh.services.router.home_edge import HomeEdge
 from slm_mesh.services.router.request import RouterRequest, parse_request
 from slm_mesh.services.router.router import Router
 from slm_mesh.services.runtime.mqtt import Message, MqttClient
@@ -54,6 +57,10 @@ class RouterEdge:
     requester: Requester
     directory: ServiceDirectory
     shared_subscriptions: bool = True
+    home: HomeEdge | None = None
+    """Hermes, discovery and execution, when any of them is on."""
+    hermes: bool = False
+    discovery_prefix: str | None = None
     max_in_flight: int = 256
     counts: RouterCounts = field(default_factory=RouterCounts)
     _seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
@@ -71,6 +78,14 @@ class RouterEdge:
         await self.client.subscribe(self.topics.status())
         await self.client.subscribe(self.event_filter)
         await self.client.subscribe(self.ask_filter)
+        if self.hermes:
+            await self.client.subscribe(
+                shared("router", QUERY_TOPIC, enabled=self.shared_subscriptions)
+            )
+        for topic_filter in (
+            discovery_filters(self.discovery_prefix) if self.discovery_prefix else ()
+        ):
+            await self.client.subscribe(topic_filter)
 
     async def serve(self) -> None:
         slots = asyncio.Semaphore(self.max_in_flight)
@@ -80,14 +95,28 @@ class RouterEdge:
                 self.requester.deliver(message)
             elif matches(message.topic, self.topics.status()):
                 self.directory.apply(message.topic, message.payload)
-            elif matches(message.topic, self.event_filter) or message.topic == self.topics.ask:
+            elif self.home is not None and self._is_discovery(message.topic):
+                self.home.apply_discovery(message)
+            elif (
+                matches(message.topic, self.event_filter)
+                or message.topic == self.topics.ask
+                or (self.hermes and message.topic == QUERY_TOPIC)
+            ):
                 await slots.acquire()
                 task = asyncio.create_task(self.answer(message))
                 tasks.add(task)
                 task.add_done_callback(lambda t: (tasks.discard(t), slots.release()))
 
+    def _is_discovery(self, topic: str) -> bool:
+        filters = discovery_filters(self.discovery_prefix) if self.discovery_prefix else ()
+        return any(matches(topic, topic_filter) for topic_filter in filters)
+
     async def answer(self, message: Message) -> None:
         self.counts.received += 1
+        if message.topic == QUERY_TOPIC and self.home is not None:
+            await self.home.answer_hermes(message)
+            self.counts.answered += 1
+            return
         body: dict[str, Any] | None = None
         try:
             body = parse_payload(message)
@@ -103,6 +132,8 @@ class RouterEdge:
         self._remember(key)
         with structlog.contextvars.bound_contextvars(request_id=request.id):
             answer = await self.router.handle(request)
+            if self.home is not None:
+                answer = await self.home.execute(answer)
             await self.publish(message, body, answer)
 
     async def publish(self, message: Message, body: dict[str, Any], answer: Answer) -> None:

@@ -1,0 +1,92 @@
+"""The router's Home Assistant and Rhasspy faces: Hermes NLU queries, discovered devices,
+and opt-in execution of resolved intents on their command topics."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from slm_mesh.services.errors import InvalidRequestError
+from slm_mesh.services.intent.discovery import DiscoveryError, DiscoveryRegistry
+from slm_mesh.services.intent.home import Home
+from slm_mesh.services.intent.result import IntentResult
+from slm_mesh.services.router.answer import Answer
+from slm_mesh.services.router.execute import plan_commands
+from slm_mesh.services.router.hermes import answer_messages, parse_query
+from slm_mesh.services.router.request import RouterRequest
+from slm_mesh.services.router.router import Router
+from slm_mesh.services.runtime.mqtt import Message, MqttClient
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class HomeEdge:
+    client: MqttClient
+    router: Router
+    base_home: Home
+    registry: DiscoveryRegistry | None = None
+    execute_domains: frozenset[str] = frozenset()
+    discovery_errors: int = 0
+    _home: Home | None = field(default=None, repr=False)
+
+    @property
+    def home(self) -> Home:
+        """The home file's entities plus every device discovered so far."""
+        if self._home is None:
+            self._home = (
+                self.registry.merged_home(self.base_home) if self.registry else self.base_home
+            )
+        return self._home
+
+    def apply_discovery(self, message: Message) -> None:
+        if self.registry is None:
+            return
+        try:
+            self.registry.apply(message.topic, message.payload)
+        except DiscoveryError as err:
+            self.discovery_errors += 1
+            log.warning("discovery message skipped", topic=err.topic, why=err.why)
+            return
+        self._home = None
+
+    async def execute(self, answer: Answer) -> Answer:
+        """Send each resolved intent to its devices, where the domain is opted in."""
+        if not self.execute_domains or self.registry is None or not answer.intents:
+            return answer
+        executed: list[dict[str, Any]] = []
+        for result in answer.intents:
+            plan = plan_commands(
+                result,
+                self.home,
+                self.registry.devices,
+                allowed_domains=self.execute_domains,
+            )
+            for command in plan.commands:
+                await self.client.publish(
+                    command.topic, command.payload, qos=command.qos, retain=command.retain
+                )
+                executed.append({"entity_id": command.entity_id, "topic": command.topic})
+            executed += [{"entity_id": s.entity_id, "skipped": s.reason} for s in plan.skipped]
+        return Answer(**{**answer.__dict__, "executed": tuple(executed)})
+
+    async def answer_hermes(self, message: Message) -> None:
+        """A Rhasspy satellite's `hermes/nlu/query`, answered the Hermes way."""
+        try:
+            query = parse_query(message.payload)
+        except InvalidRequestError as err:
+            log.warning("hermes query dropped", why=str(err))
+            return
+        request = RouterRequest(
+            id=query.id or query.session_id or "hermes",
+            text=query.input,
+            site=query.site_id,
+            device=query.site_id,
+        )
+        answer = await self.execute(await self.router.handle(request))
+        first = answer.intents[0] if answer.intents else IntentResult(query.input, None)
+        for topic, body in answer_messages(query, first):
+            await self.client.publish(topic, json.dumps(body, ensure_ascii=False))
