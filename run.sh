@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up (a virtual environment at .venv, the project and its test tools) and run.
-#   ./run.sh demo     serve the demo home's intent service and ask it sample commands
+#   ./run.sh demo     start a mesh (broker, intent service, router) and send it sample events
 #   ./run.sh test     run the test suite (what CI runs)
 #   ./run.sh -- ARGS  any slm-mesh command, e.g. ./run.sh -- ask intent "lights off"
 set -euo pipefail
