@@ -20,7 +20,7 @@ _LEADING_VERB = re.compile(
 _HAS_VERB = re.compile(
     r"\b(turn|switch|shut|power|set|make|open|close|lock|unlock|start|stop|pause|resume|dim|"
     r"brighten|mute|unmute|raise|lower|add|put|cancel|play|skip|is|are|what|how|tell|"
-    r"broadcast|announce|kill|put|clean|vacuum)\b",
+    r"broadcast|announce|kill|clean|vacuum)\b",
     re.IGNORECASE,
 )
 MAX_PARTS = 4

@@ -18,7 +18,12 @@ from typing import Any, Protocol
 
 import structlog
 
-from slm_mesh.services.errors import DeadlineExceeded, InvalidRequestError, ServiceUnavailable
+from slm_mesh.services.errors import (
+    DeadlineExceeded,
+    InvalidRequestError,
+    ServiceUnavailable,
+    SlmMeshError,
+)
 from slm_mesh.services.intent.result import IntentResult
 from slm_mesh.services.router.answer import Answer
 from slm_mesh.services.router.compound import split_command
@@ -100,6 +105,8 @@ class Router:
             answer = Answer.error(request, task, "unavailable", str(err))
         except DeadlineExceeded as err:
             answer = Answer.error(request, task, "deadline_exceeded", str(err))
+        except SlmMeshError as err:
+            answer = Answer.error(request, task, "internal", str(err))
         return replace(answer, elapsed_ms=(time.perf_counter() - started) * 1000)
 
     def _remaining(self, deadline: float) -> float:
@@ -154,7 +161,9 @@ class Router:
         if self.tasks is not None and self.tasks.available(task):
             reply = await self.tasks.ask(task, request.text, timeout_s=self._remaining(deadline))
             text = reply.get("answer") or reply.get("text")
-            return Answer(request=request, task=task, text=str(text), tier="slm", reason=task)
+            if not isinstance(text, str):
+                raise SlmMeshError(f"the {task} service replied without an answer")
+            return Answer(request=request, task=task, text=text, tier="slm", reason=task)
         if self.fallback is not None:
             fallback = await self.fallback.ask(
                 request.text, area=None, deadline_s=self._remaining(deadline)

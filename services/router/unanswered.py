@@ -25,7 +25,8 @@ class UnansweredLog:
         line = json.dumps({"time": round(time.time(), 3), **entry}, ensure_ascii=False) + "\n"
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            if self.path.exists() and self.path.stat().st_size + len(line) > self.max_bytes:
+            size = len(line.encode("utf-8"))
+            if self.path.exists() and self.path.stat().st_size + size > self.max_bytes:
                 self.path.replace(self.path.with_name(self.path.name + ".1"))
             with self.path.open("a", encoding="utf-8") as log_file:
                 log_file.write(line)
