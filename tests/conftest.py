@@ -6,14 +6,18 @@ skips the one-off int8 conversion and the head's training; CI starts clean each 
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from brokers import MeshThread, RunningBroker, any_broker, local_broker
 
 from slm_mesh.plugins.minilm import PLUGIN
 from slm_mesh.services.intent.app import build_recognizer, demo_home_path
 from slm_mesh.services.intent.home import Home, load_home
 from slm_mesh.services.intent.recognizer import IntentRecognizer
+from slm_mesh.services.runtime.broker import EmbeddedBroker
 from slm_mesh.services.runtime.onnx_session import Embedder
 from slm_mesh.services.settings import Settings
 
@@ -52,3 +56,33 @@ def demo_recognizer(settings: Settings, demo_home: Home) -> IntentRecognizer:
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return DATA
+
+
+@pytest.fixture(scope="module")
+def mqtt_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBroker]:
+    """A Mosquitto container where Docker runs, a local Mosquitto otherwise."""
+    with any_broker(tmp_path_factory.mktemp("broker")) as running:
+        yield running
+
+
+@pytest.fixture
+def restartable_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    """A local Mosquitto the test may `await broker.restart()` (same port, persistence)."""
+    with local_broker(tmp_path / "broker") as broker:
+        yield broker
+
+
+@pytest.fixture(scope="module")
+def mesh(
+    mqtt_broker: RunningBroker, cache_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MeshThread]:
+    """An intent replica and the router on `mqtt_broker`, under a topic prefix of their own."""
+    settings = Settings(
+        cache_dir=cache_dir,
+        mqtt_url=mqtt_broker.url,
+        mqtt_prefix=f"test-{uuid.uuid4().hex[:8]}",
+        port=0,
+        unanswered_log=tmp_path_factory.mktemp("mesh") / "unanswered.jsonl",
+    )
+    with MeshThread(settings=settings) as running:
+        yield running

@@ -147,6 +147,9 @@ class EmbeddedBroker:
                     "max_inflight_messages 100",
                     "log_type error",
                     "log_type warning",
+                    # As root, Mosquitto drops to user `mosquitto`, which cannot write the
+                    # persistence file in our data dir: sessions would not survive a restart.
+                    *(["user root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
                     "",
                 ]
             )

@@ -101,9 +101,10 @@ class MqttClient:
     """An MQTT connection that survives broker restarts.
 
     `persistent_session_s > 0` keeps the broker's session (subscriptions, queued QoS 1
-    messages) across our reconnects for that long: requesters use it. The first connection
-    still starts clean, so a stale session from an earlier run is not resumed. Workers in a
-    shared subscription start clean every time, so a dead member does not hoard requests.
+    messages) across our reconnects and broker restarts for that long: requesters use it.
+    Such a session never starts clean (Mosquitto saves only sessions whose last connect had
+    Clean Start = 0), so its client id must be unique to the process. Workers in a shared
+    subscription start clean every time, so a dead member does not hoard requests.
     """
 
     def __init__(
@@ -127,6 +128,8 @@ class MqttClient:
         self._connect_timeout_s = connect_timeout_s
         self._keepalive_s = keepalive_s
         self._subscriptions: dict[str, int] = {}
+        self._will = will
+        self._presence: bytes | None = None
         self._lock = threading.Lock()
         self._queue: asyncio.Queue[Message] = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -143,7 +146,7 @@ class MqttClient:
             protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
             clean_session=None if v5 else not self.persistent_session_s,
         )
-        client.reconnect_delay_set(min_delay=1, max_delay=10)
+        client.reconnect_delay_set(min_delay=0.25, max_delay=10)
         client.max_queued_messages_set(10_000)
         client.max_inflight_messages_set(100)
         if self.broker.username:
@@ -164,9 +167,7 @@ class MqttClient:
         self._first_connect = self._loop.create_future()
         properties = None
         # 3.1.1 takes its clean-session flag in the constructor; MQTT 5 takes it here.
-        clean_start: bool | int = paho.MQTT_CLEAN_START_FIRST_ONLY
-        if self.protocol == "5" and not self.persistent_session_s:
-            clean_start = True
+        clean_start = not self.persistent_session_s
         if self.protocol == "5":
             properties = Properties(PacketTypes.CONNECT)
             properties.SessionExpiryInterval = self.persistent_session_s
@@ -214,7 +215,7 @@ class MqttClient:
         await self._connected.wait()
 
     async def subscribe(self, topic_filter: str, *, qos: int = 1) -> None:
-        """Subscribe now and again after every reconnect the broker forgot us in."""
+        """Subscribe now, and again after every reconnect."""
         with self._lock:
             self._subscriptions[topic_filter] = qos
         if self._connected.is_set():
@@ -241,6 +242,9 @@ class MqttClient:
                 properties.CorrelationData = correlation
             if expiry_s:
                 properties.MessageExpiryInterval = expiry_s
+        if self._will is not None and retain and topic == self._will.topic:
+            with self._lock:
+                self._presence = payload.encode() if isinstance(payload, str) else payload
         info = self._paho.publish(topic, payload, qos=qos, retain=retain, properties=properties)
         if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
             raise BrokerError(f"cannot publish to {topic}: {paho.error_string(info.rc)}")
@@ -264,8 +268,15 @@ class MqttClient:
             return
         with self._lock:
             subscriptions = list(self._subscriptions.items())
-        if subscriptions and not flags.session_present:
+            presence = self._presence
+        if subscriptions:
+            # Even into a resumed session: Mosquitto 2.0 restores a session after its own
+            # restart without its shared subscriptions. Subscribing again is idempotent.
             client.subscribe(subscriptions)
+        if presence is not None and self._will is not None:
+            # The broker may have published our will while we were away (Mosquitto does
+            # when it shuts down): say again what we last said on that topic.
+            client.publish(self._will.topic, presence, qos=self._will.qos, retain=True)
         self._call_soon(self._connect_succeeded)
 
     def _connect_succeeded(self) -> None:
