@@ -170,3 +170,35 @@ def test_a_rhasspy_satellite_gets_hermes_answers(
         assert "hermes/nlu/intentParsed" in seen
 
     run_mesh(tmp_path, cache_dir, test, hermes=True)
+
+
+def test_without_mosquitto_the_mesh_runs_on_amqtt_over_mqtt_3_1_1(
+    tmp_path: Path, cache_dir: Path, demo_recognizer: IntentRecognizer
+) -> None:
+    """amqtt speaks only 3.1.1: reply addresses travel in the payload, one replica."""
+
+    async def body() -> None:
+        broker = EmbeddedBroker(data_dir=tmp_path / "amqtt", port=0, kind="amqtt")
+        async with broker:
+            features = broker.features
+            assert (features.protocol, features.shared_subscriptions) == ("3.1.1", False)
+            settings = Settings(
+                cache_dir=cache_dir,
+                port=0,
+                mqtt_url=f"mqtt://127.0.0.1:{broker.port}",
+                mqtt_protocol=features.protocol,
+                mqtt_shared_subscriptions=False,
+                unanswered_log=tmp_path / "unanswered.jsonl",
+            )
+            async with (
+                running_mesh(settings),
+                mesh_client(broker.url, topics=Topics(), protocol="3.1.1") as client,
+            ):
+                await wait_online(client)
+                answer = await client.ask("lights off", area="Lounge")
+                assert (answer["intent"], answer["slots"]) == (
+                    "HassTurnOff",
+                    {"domain": "light", "area": "Lounge"},
+                )
+
+    asyncio.run(asyncio.wait_for(body(), 60))
