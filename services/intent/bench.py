@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import itertools
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from slm_mesh.services.intent.bench_report import BenchReport, Row, status_mb
 from slm_mesh.services.intent.grpc_client import IntentClient
 from slm_mesh.services.intent.result import IntentRequest
 from slm_mesh.services.intent.templates import HassilBaseline
+from slm_mesh.services.runtime.broker import free_port
 from slm_mesh.services.runtime.onnx_session import Embedder, create_session
 from slm_mesh.services.settings import ENV_PREFIX, Settings, settings_env
 
@@ -245,19 +245,12 @@ def batches(texts: Sequence[str], size: int) -> list[list[str]]:
     return [looped[i : i + size] for i in range(0, len(looped), size)]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class ServiceProcess:
     """`slm-mesh <command>` (by default `serve intent`) in a subprocess with these settings
     and a gRPC port of its own, stopped on exit."""
 
     def __init__(self, settings: Settings, command: Sequence[str] = ("serve", "intent")) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.target = f"127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
         env |= settings_env(settings)
