@@ -45,6 +45,22 @@ def test_the_requesting_devices_area_is_used_for_elliptic_commands(
     assert (result.intent, result.slots.get("area")) == ("HassTurnOff", "Lounge")
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("lock the front door", "HassTurnOn"),
+        ("please lock the front door", "HassTurnOn"),
+        ("unlock the front door", "HassTurnOff"),
+        ("unbolt the front door for the kids", "HassTurnOff"),
+    ],
+)
+def test_a_lock_named_by_its_door_moves_the_way_the_words_say(
+    demo_recognizer: IntentRecognizer, text: str, intent: str
+) -> None:
+    result = demo_recognizer.recognize(IntentRequest(text))
+    assert (result.intent, result.slots.get("name")) == (intent, "Front Lock"), result.reason
+
+
 def test_most_dev_examples_are_right(demo_recognizer: IntentRecognizer, data_dir: Path) -> None:
     cases = load_cases(data_dir / "dev_examples.yaml")
     results = demo_recognizer.recognize_batch([IntentRequest(c.text, c.area) for c in cases])

@@ -8,6 +8,7 @@ at random but reproducibly.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Mapping, Sequence
 
 from hassil import parse_sentence
@@ -55,6 +56,7 @@ VALUE_LISTS: Mapping[str, Sequence[str]] = {
         "the film is starting",
     ),
 }
+_LOCK_WORD = re.compile(r"\block\b", re.IGNORECASE)
 DOMAIN_LISTS = ("light", "cover", "switch", "fan", "lock", "media_player", "vacuum", "climate",
                 "scene")  # fmt: skip
 
@@ -65,6 +67,10 @@ def home_lists(home: Home) -> dict[str, list[str]]:
     lists["name"] = [n for e in home.entities for n in e.names]
     for domain in DOMAIN_LISTS:
         lists[domain] = [n for e in home.entities if e.domain == domain for n in e.names]
+    # People name a lock by its door: "lock the front door" for a lock named "Front Lock".
+    lists["lock_door"] = [
+        _LOCK_WORD.sub("door", n) for n in lists["lock"] if _LOCK_WORD.search(n)
+    ]
     lists["area"] = [n for a in home.areas for n in (a.name, *a.aliases)]
     lists["floor"] = [n for f in home.floors for n in (f.name, *f.aliases)]
     return lists

@@ -20,6 +20,7 @@ from slm_mesh.services.errors import InvalidRequestError
 from slm_mesh.services.intent.head import IntentHeads
 from slm_mesh.services.intent.home import Area, Home
 from slm_mesh.services.intent.lexical import lexical_features
+from slm_mesh.services.intent.lock_direction import contradicts_words
 from slm_mesh.services.intent.result import IntentRequest, IntentResult
 from slm_mesh.services.intent.slots import OUT_OF_SCOPE, Label, SlotResolver
 from slm_mesh.services.intent.templates import TemplateMatcher
@@ -132,6 +133,7 @@ class IntentRecognizer:
             return IntentResult(
                 text, None, {}, 1.0 - top, "none", f"unsure: {top_label} at {top:.2f}", out_of_scope
             )
+        passed_over: list[str] = []
         for index in ranked[:_CANDIDATES]:
             key = self.head.labels[index]
             confidence = float(probs[index])
@@ -139,11 +141,13 @@ class IntentRecognizer:
                 break
             label = Label.parse(key)
             resolution = self.resolver.resolve(text, label, area=area)
-            if resolution.complete:
-                reason = "slm" if key == top_label else f"slm: {top_label} lacked its slots"
+            if not resolution.complete:
+                passed_over.append(f"{key} lacked its slots")
+            elif contradicts_words(text, label.intent, resolution.slots):
+                passed_over.append(f"{key} would move the lock against the words")
+            else:
+                reason = "; ".join(["slm", *passed_over])
                 return IntentResult(
                     text, label.intent, resolution.slots, confidence, "slm", reason, out_of_scope
                 )
-        return IntentResult(
-            text, None, {}, top, "none", f"{top_label}: required slots missing", out_of_scope
-        )
+        return IntentResult(text, None, {}, top, "none", "; ".join(passed_over), out_of_scope)
