@@ -68,9 +68,7 @@ def home_lists(home: Home) -> dict[str, list[str]]:
     for domain in DOMAIN_LISTS:
         lists[domain] = [n for e in home.entities if e.domain == domain for n in e.names]
     # People name a lock by its door: "lock the front door" for a lock named "Front Lock".
-    lists["lock_door"] = [
-        _LOCK_WORD.sub("door", n) for n in lists["lock"] if _LOCK_WORD.search(n)
-    ]
+    lists["lock_door"] = [_LOCK_WORD.sub("door", n) for n in lists["lock"] if _LOCK_WORD.search(n)]
     lists["area"] = [n for a in home.areas for n in (a.name, *a.aliases)]
     lists["floor"] = [n for f in home.floors for n in (f.name, *f.aliases)]
     return lists

@@ -12,7 +12,9 @@ import re
 
 from slm_mesh.services.intent.result import SlotValue
 
-_UNLOCK = re.compile(r"\b(?:unlock|unlocks|unlocking|unbolt|unlatch|let (?:me|us|them|him|her) in)\b")
+_UNLOCK = re.compile(
+    r"\b(?:unlock|unlocks|unlocking|unbolt|unlatch|let (?:me|us|them|him|her) in)\b"
+)
 _LOCK = re.compile(r"\b(?:lock|locks|locking|lock up|bolt|latch|secure)\b")
 #: Home Assistant's convention: turning a lock on locks it, turning it off unlocks it.
 _INTENT_LOCKS = {"HassTurnOn": True, "HassTurnOff": False}

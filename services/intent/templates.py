@@ -49,6 +49,7 @@ from slm_mesh.services.intent.hass_lists import (
 )
 from slm_mesh.services.intent.home import Area, Home
 from slm_mesh.services.intent.result import IntentResult, SlotValue
+from slm_mesh.services.intent.template_filter import TemplateFilter
 
 #: Context keys the request supplies at run time (the satellite's area), not the template.
 RUNTIME_CONTEXT = frozenset({"area"})
@@ -71,15 +72,19 @@ class TemplateMatcher:
         self.intents: Intents = load_intents(language)
         self.slot_lists = hass_slot_lists(home)
         self._names_in = NameFilter(names=self.slot_lists["name"])
+        self._filter = TemplateFilter(self.intents, self.slot_lists)
         self._subsets: dict[frozenset[str], Intents] = {}
 
     def recognize(
         self, text: str, *, area: Area | None = None, only: Collection[str] | None = None
     ) -> RecognizeResult | None:
         """hassil's own result; `only` limits the match to these intents (much cheaper)."""
+        intents = self._subset(frozenset(only)) if only is not None else self.intents
+        if not self._filter.could_match(text, intents.intents.keys()):
+            return None
         return recognize_best(
             text,
-            self._subset(frozenset(only)) if only is not None else self.intents,
+            intents,
             slot_lists={**self.slot_lists, "name": self._names_in(text)},
             intent_context={"area": area.name} if area is not None else None,
             language=self.language,

@@ -1,0 +1,63 @@
+"""The template filter may skip hassil only where hassil would have found nothing."""
+
+from __future__ import annotations
+
+import pytest
+from hassil import recognize_best
+
+from slm_mesh.services.intent.hass_lists import NameFilter, hass_slot_lists, load_intents
+from slm_mesh.services.intent.home import Home
+from slm_mesh.services.intent.template_filter import TemplateFilter, texts_to_try
+from slm_mesh.services.intent.templates import sample_training_sentences
+
+
+@pytest.fixture(scope="module")
+def template_filter(demo_home: Home) -> TemplateFilter:
+    return TemplateFilter(load_intents("en"), hass_slot_lists(demo_home))
+
+
+def _hassil_matches(text: str, home: Home) -> bool:
+    intents = load_intents("en")
+    lists = hass_slot_lists(home)
+    names = NameFilter(names=lists["name"])(text)
+    found = recognize_best(text, intents, slot_lists={**lists, "name": names}, language="en")
+    return found is not None
+
+
+def test_every_sentence_hassil_matches_passes_the_filter(
+    template_filter: TemplateFilter, demo_home: Home
+) -> None:
+    sampled = [s.text for s in sample_training_sentences(demo_home, max_per_intent=6, seed=3)]
+    spoken = [
+        *sampled,
+        *(f"please {text}" for text in sampled[::3]),
+        *(f"{text.upper()}, thanks." for text in sampled[1::3]),
+    ]
+    intents = list(load_intents("en").intents)
+    passed = [text for text in spoken if _hassil_matches(text, demo_home)]
+    assert len(passed) > 0.6 * len(spoken)
+    assert [text for text in passed if not template_filter.could_match(text, intents)] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["it's pitch black in the study", "what's a good recipe for banana bread", "boil the kettle"],
+)
+def test_sentences_no_template_covers_are_ruled_out_cheaply(
+    template_filter: TemplateFilter, demo_home: Home, text: str
+) -> None:
+    assert not _hassil_matches(text, demo_home)
+    assert not template_filter.could_match(text, ["HassTurnOn", "HassTurnOff", "HassGetState"])
+
+
+def test_a_filtered_intent_that_the_language_lacks_matches_nothing(
+    template_filter: TemplateFilter,
+) -> None:
+    assert not template_filter.could_match("turn on the pendant", ["NoSuchIntent"])
+
+
+def test_skip_words_are_tried_both_removed_and_kept() -> None:
+    texts = {
+        text.casefold() for text in texts_to_try("Please, turn on the lights!", load_intents("en"))
+    }
+    assert {"please turn on the lights", "turn on the lights"} <= texts
