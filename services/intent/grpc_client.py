@@ -38,9 +38,11 @@ class IntentClient:
         self._target = target
         self._timeout = timeout
         self._channel: grpc.aio.Channel | None = None
+        self._stub: intent_pb2_grpc.IntentStub | None = None
 
     async def __aenter__(self) -> Self:
         self._channel = grpc.aio.insecure_channel(self._target)
+        self._stub = intent_pb2_grpc.IntentStub(self._channel)
         return self
 
     async def __aexit__(
@@ -51,12 +53,18 @@ class IntentClient:
     ) -> None:
         if self._channel is not None:
             await self._channel.close()
-            self._channel = None
+            self._channel = self._stub = None
 
     def _open_channel(self) -> grpc.aio.Channel:
         if self._channel is None:
             raise RuntimeError("use IntentClient inside `async with`")
         return self._channel
+
+    def _intent_stub(self) -> intent_pb2_grpc.IntentStub:
+        """Made once per channel: a stub builds a callable per method each time it is made."""
+        if self._stub is None:
+            raise RuntimeError("use IntentClient inside `async with`")
+        return self._stub
 
     async def recognize(
         self,
@@ -66,7 +74,7 @@ class IntentClient:
         timeout: float | None = None,
     ) -> list[IntentResult]:
         """One call for the whole batch; results in the order of `requests`."""
-        stub = intent_pb2_grpc.IntentStub(self._open_channel())
+        stub = self._intent_stub()
         message = intent_pb2.RecognizeRequest(
             utterances=[request_to_proto(r) for r in requests], request_id=request_id
         )
@@ -79,7 +87,7 @@ class IntentClient:
         return [result_from_proto(r) for r in response.results]
 
     async def describe(self) -> service_info_pb2.ServiceInfo:
-        stub = intent_pb2_grpc.IntentStub(self._open_channel())
+        stub = self._intent_stub()
         info: service_info_pb2.ServiceInfo = await stub.Describe(
             service_info_pb2.DescribeRequest(), timeout=self._timeout
         )

@@ -164,7 +164,8 @@ class IntentServicer(intent_pb2_grpc.IntentServicer):  # type: ignore[misc]
         remaining = context.time_remaining()
         if remaining is not None and remaining <= 0:
             raise TimeoutError
-        results = await asyncio.wait_for(self._recognizer.recognize_many(requests), remaining)
+        async with asyncio.timeout(remaining):  # unlike wait_for, no task of its own
+            results = await self._recognizer.recognize_many(requests)
         if len(results) != len(requests):
             raise RuntimeError(
                 f"recognizer returned {len(results)} results for {len(requests)} requests"

@@ -8,6 +8,7 @@ this home, with small spelling slips forgiven ("lamps", "blind").
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -125,6 +126,7 @@ def _find_word(word: str, free: list[tuple[int, str]]) -> int | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _stem(word: str) -> str:
     for suffix in ("ies", "es", "s"):
         if word.endswith(suffix) and len(word) > len(suffix) + 2:

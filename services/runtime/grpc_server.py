@@ -82,36 +82,50 @@ class _Malformed:
 
 
 class _RejectMalformed(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    """Turn a request that fails to parse into INVALID_ARGUMENT (unary-unary methods)."""
+    """Turn a request that fails to parse into INVALID_ARGUMENT (unary-unary methods).
+
+    The wrapped handler is built once per method: the services registered never change.
+    """
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, grpc.RpcMethodHandler] = {}
 
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
-        handler = await continuation(details)
-        if handler is None or handler.unary_unary is None or handler.request_deserializer is None:
-            return handler
-        parse, behaviour = handler.request_deserializer, handler.unary_unary
+        handler = self._handlers.get(details.method)
+        if handler is None:
+            handler = await continuation(details)
+            if handler is not None:
+                handler = self._handlers[details.method] = _lenient(handler)
+        return handler
 
-        def lenient_parse(data: bytes) -> Any:
-            try:
-                return parse(data)
-            except DecodeError as exc:
-                return _Malformed(exc)
 
-        async def checked(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            if isinstance(request, _Malformed):
-                await context.abort(
-                    grpc.StatusCode.INVALID_ARGUMENT, f"malformed request: {request.error}"
-                )
-            return await behaviour(request, context)
+def _lenient(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    if handler.unary_unary is None or handler.request_deserializer is None:
+        return handler
+    parse, behaviour = handler.request_deserializer, handler.unary_unary
 
-        return grpc.unary_unary_rpc_method_handler(
-            checked,
-            request_deserializer=lenient_parse,
-            response_serializer=handler.response_serializer,
-        )
+    def lenient_parse(data: bytes) -> Any:
+        try:
+            return parse(data)
+        except DecodeError as exc:
+            return _Malformed(exc)
+
+    async def checked(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        if isinstance(request, _Malformed):
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, f"malformed request: {request.error}"
+            )
+        return await behaviour(request, context)
+
+    return grpc.unary_unary_rpc_method_handler(
+        checked,
+        request_deserializer=lenient_parse,
+        response_serializer=handler.response_serializer,
+    )
 
 
 class GrpcServer:

@@ -105,11 +105,15 @@ class Embedder:
         )
         # Dynamic int8 quantizes activations with one scale per run, so a text's vector would
         # depend on what else shares its batch; such models run one text per call, in
-        # parallel threads, so that the same text always gets the same answer.
+        # parallel threads, so that the same text always gets the same answer. One short
+        # text runs fastest on one thread (waking a second costs more than it saves), so
+        # those calls get one intra-op thread each and the parallelism comes from the pool.
         self._batch_invariant = self._precision == "fp32" and not has_int8_matmuls(model)
         threads = intra_op_threads or min(2, os.cpu_count() or 1)
         self._model_path = model
-        self._session = create_session(model, intra_op_threads=threads)
+        self._session = create_session(
+            model, intra_op_threads=threads if self._batch_invariant else 1
+        )
         self._pool = None if self._batch_invariant else ThreadPoolExecutor(threads, "embed")
         self._inputs = [i.name for i in self._session.get_inputs()]
         unknown = [name for name in self._inputs if name not in _TEXT_INPUTS]
