@@ -1,5 +1,6 @@
 """`slm-mesh up`: a broker (embedded unless one is given), the intent service and the
-router, in one process, until SIGINT/SIGTERM."""
+router, in one process, until SIGINT/SIGTERM. The router asks the intent service beside it
+first, and replicas elsewhere on the mesh once it is busy."""
 
 from __future__ import annotations
 
@@ -50,9 +51,11 @@ async def running_mesh(settings: Settings) -> AsyncIterator[Mesh]:
                     "mqtt_shared_subscriptions": features.shared_subscriptions,
                 }
             )
-        _, grpc_port = await stack.enter_async_context(running_service(settings))
+        service, grpc_port = await stack.enter_async_context(running_service(settings))
         fallback = await stack.enter_async_context(_fallback(settings))
-        router = await stack.enter_async_context(running_router(settings, fallback=fallback))
+        router = await stack.enter_async_context(
+            running_router(settings, fallback=fallback, local=service)
+        )
         yield Mesh(settings=settings, grpc_port=grpc_port, router=router, broker=broker)
 
 

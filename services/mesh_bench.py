@@ -1,9 +1,9 @@
 """`slm-mesh bench mesh`: device event → answer over MQTT, beside the same sentences sent
 straight to the gRPC intent service and to raw ONNX Runtime, in one run.
 
-The mesh is `slm-mesh up` in a subprocess (router and one intent replica), on a Mosquitto
-the bench starts; a second replica (`slm-mesh serve intent --mqtt`) joins for the 2-replica
-rows. This process is the device: it publishes events and waits for the answers. Raw ONNX
+The mesh is `slm-mesh up` in a subprocess (router and one intent replica, which the router
+calls in-process), on a Mosquitto the bench starts; a second replica (`slm-mesh serve
+intent --mqtt`) joins for the 2-replica rows and takes the router's overflow. This process is the device: it publishes events and waits for the answers. Raw ONNX
 Runtime runs here, alternating with the others, because the box is shared and noisy.
 """
 
@@ -83,8 +83,10 @@ class MeshReport:
             f"{'mesh 32 clients, 2 replicas / 1':40}{two / one:9.2f}",
             "",
             "note: raw ORT's 32-client column is batches of 32 in one call",
-            "note: mesh = device event published to the broker -> router -> intent replica "
-            "-> router -> answer on the device's response topic",
+            "note: mesh = device event published to the broker -> router -> intent "
+            "service -> router -> answer on the device's response topic; the router asks "
+            "the service in its own process first, and the second replica (over the broker) "
+            "once that one holds a full batch",
         ]  # fmt: skip
         return "\n".join(lines)
 

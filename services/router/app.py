@@ -13,11 +13,17 @@ import structlog
 
 from slm_mesh.services.intent.app import load_settings_home
 from slm_mesh.services.intent.discovery import DiscoveryRegistry
-from slm_mesh.services.router.backends import MqttIntent, MqttTasks
+from slm_mesh.services.intent.service import IntentService
+from slm_mesh.services.router.backends import (
+    InProcessIntent,
+    LocalFirstIntent,
+    MqttIntent,
+    MqttTasks,
+)
 from slm_mesh.services.router.directory import ServiceDirectory
 from slm_mesh.services.router.home_edge import HomeEdge
 from slm_mesh.services.router.mqtt_edge import RouterEdge
-from slm_mesh.services.router.router import Fallback, Router
+from slm_mesh.services.router.router import Fallback, IntentBackend, Router
 from slm_mesh.services.router.unanswered import UnansweredLog
 from slm_mesh.services.runtime.mqtt import MqttClient
 from slm_mesh.services.runtime.mqtt_rpc import Requester
@@ -59,9 +65,10 @@ def _home_edge(settings: Settings, client: MqttClient, router: Router) -> HomeEd
 
 @asynccontextmanager
 async def running_router(
-    settings: Settings, *, fallback: Fallback | None = None
+    settings: Settings, *, fallback: Fallback | None = None, local: IntentService | None = None
 ) -> AsyncIterator[RouterEdge]:
-    """The router serving device events until the context exits."""
+    """The router serving device events until the context exits; `local` is an intent
+    service in this process, asked before the replicas over MQTT."""
     instance = instance_id("router")
     topics = mqtt_topics(settings)
     will = status_will(topics, "router", instance)
@@ -74,8 +81,16 @@ async def running_router(
             reply_topic=topics.reply(instance),
             attempt_timeout_s=settings.attempt_timeout_ms / 1000,
         )
+        intent: IntentBackend = MqttIntent(requester=requester, topics=topics, directory=directory)
+        if local is not None:
+            intent = LocalFirstIntent(
+                local=InProcessIntent(service=local),
+                mesh=intent,
+                directory=directory,
+                overflow_at=settings.batch_max_size,
+            )
         router = Router(
-            intent=MqttIntent(requester=requester, topics=topics, directory=directory),
+            intent=intent,
             tasks=MqttTasks(requester=requester, topics=topics, directory=directory),
             fallback=fallback,
             unanswered=unanswered_log(settings),

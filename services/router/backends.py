@@ -10,6 +10,7 @@ from slm_mesh.services.errors import InvalidRequestError, ServiceUnavailable, Sl
 from slm_mesh.services.intent.result import IntentRequest, IntentResult
 from slm_mesh.services.intent.service import IntentService
 from slm_mesh.services.router.directory import ServiceDirectory
+from slm_mesh.services.router.router import IntentBackend
 from slm_mesh.services.runtime.mqtt_rpc import Requester
 from slm_mesh.services.runtime.topics import Topics
 
@@ -25,6 +26,46 @@ class InProcessIntent:
     ) -> list[IntentResult]:
         async with asyncio.timeout(timeout_s):
             return await self.service.recognize_many([IntentRequest(t, area) for t in texts])
+
+
+class LocalFirstIntent:
+    """The router's own intent service first; the replicas over MQTT take the overflow.
+
+    A call in the same process costs no broker round trip (two hops, about a millisecond),
+    so `slm-mesh up` answers with its own service while that keeps up. Once it already
+    holds a full batch (`overflow_at` texts in flight), further requests go to the mesh,
+    where other replicas share them, whenever another replica is online.
+    """
+
+    def __init__(
+        self,
+        *,
+        local: IntentBackend,
+        mesh: IntentBackend,
+        directory: ServiceDirectory,
+        overflow_at: int,
+    ) -> None:
+        if overflow_at < 1:
+            raise ValueError(f"overflow_at must be at least 1, got {overflow_at}")
+        self.local = local
+        self.mesh = mesh
+        self.directory = directory
+        self.overflow_at = overflow_at
+        self.in_flight = 0
+        """Texts the local service is working on now."""
+
+    async def recognize(
+        self, texts: Sequence[str], *, area: str | None, timeout_s: float
+    ) -> list[IntentResult]:
+        busy = self.in_flight + len(texts) > self.overflow_at
+        # The local service announces itself too, so another replica means more than one.
+        if busy and self.directory.online("intent") > 1:
+            return await self.mesh.recognize(texts, area=area, timeout_s=timeout_s)
+        self.in_flight += len(texts)
+        try:
+            return await self.local.recognize(texts, area=area, timeout_s=timeout_s)
+        finally:
+            self.in_flight -= len(texts)
 
 
 def _raise_for_error(task: str, reply: dict[str, Any]) -> None:
