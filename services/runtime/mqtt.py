@@ -5,6 +5,11 @@ client.messages()`), and adds what a long-running edge service needs from paho i
 reconnect with backoff, subscriptions restored after a broker restart, QoS 1 publishes
 queued while the broker is away and sent on reconnect, a last will, TLS and credentials.
 
+paho's network I/O runs on the asyncio loop itself (paho's "external event loop" mode, as
+in its own asyncio example): the socket is watched with `add_reader`/`add_writer`, so a
+message is read, handled and answered on one thread, with no hand-over to a network
+thread and back on every hop. Only connecting, which blocks, runs in a worker thread.
+
 MQTT 5 carries Response Topic and Correlation Data as properties. Brokers and devices that
 speak only 3.1.1 (amqtt, small microcontroller clients) carry them in the JSON payload
 instead; see `mqtt_rpc`.
@@ -13,6 +18,7 @@ instead; see `mqtt_rpc`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import ssl
 import threading
@@ -97,6 +103,11 @@ class Will:
     qos: int = 1
 
 
+#: Reconnect delays: the first, and the cap of its doubling.
+RECONNECT_MIN_S = 0.25
+RECONNECT_MAX_S = 10.0
+
+
 class MqttClient:
     """An MQTT connection that survives broker restarts.
 
@@ -130,11 +141,15 @@ class MqttClient:
         self._subscriptions: dict[str, int] = {}
         self._will = will
         self._presence: bytes | None = None
-        self._lock = threading.Lock()
         self._queue: asyncio.Queue[Message] = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
         self._connected = asyncio.Event()
         self._first_connect: asyncio.Future[None] | None = None
+        self._housekeeping: asyncio.Task[None] | None = None
+        self._reconnecting: asyncio.Task[None] | None = None
+        self._closing = False
+        self._last_error = "no answer"
         self.reconnects = 0
         self._paho = self._build(will, tls_ca_file)
 
@@ -146,7 +161,6 @@ class MqttClient:
             protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
             clean_session=None if v5 else not self.persistent_session_s,
         )
-        client.reconnect_delay_set(min_delay=0.25, max_delay=10)
         client.max_queued_messages_set(10_000)
         client.max_inflight_messages_set(100)
         if self.broker.username:
@@ -156,7 +170,10 @@ class MqttClient:
             client.tls_set_context(context)
         if will is not None:
             client.will_set(will.topic, will.payload, qos=will.qos, retain=will.retain)
-        client.on_socket_open = _no_delay
+        client.on_socket_open = self._on_socket_open
+        client.on_socket_close = self._on_socket_close
+        client.on_socket_register_write = self._on_socket_register_write
+        client.on_socket_unregister_write = self._on_socket_unregister_write
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -164,6 +181,7 @@ class MqttClient:
 
     async def __aenter__(self) -> MqttClient:
         self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         self._first_connect = self._loop.create_future()
         properties = None
         # 3.1.1 takes its clean-session flag in the constructor; MQTT 5 takes it here.
@@ -181,17 +199,19 @@ class MqttClient:
             )
         except ValueError as err:
             raise BrokerError(f"cannot connect to {self.broker}: {err}") from err
-        self._paho.loop_start()
+        self._housekeeping = self._loop.create_task(self._keep_alive())
+        self._reconnecting = self._loop.create_task(self._reconnect())
         try:
             await asyncio.wait_for(self._first_connect, self._connect_timeout_s)
         except TimeoutError:
-            self._paho.loop_stop()
+            await self._stop()
             raise BrokerError(
-                f"no MQTT broker answered at {self.broker} within {self._connect_timeout_s:g} s; "
-                "is it running? (`slm-mesh up` starts one)"
+                f"could not connect to the MQTT broker at {self.broker} within "
+                f"{self._connect_timeout_s:g} s ({self._last_error}); is it running? "
+                "(`slm-mesh up` starts one)"
             ) from None
         except BrokerError:
-            self._paho.loop_stop()
+            await self._stop()
             raise
         return self
 
@@ -201,11 +221,24 @@ class MqttClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await asyncio.to_thread(self._stop)
+        await self._stop()
 
-    def _stop(self) -> None:
+    async def _stop(self) -> None:
+        """Say goodbye (no last will), wait briefly for it to leave, then drop the socket."""
+        self._closing = True
+        for task in (self._reconnecting, self._housekeeping):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self._paho.disconnect()
-        self._paho.loop_stop()
+        for _ in range(20):  # the DISCONNECT packet goes out on the next loop turns
+            if self._paho.socket() is None:
+                break
+            await asyncio.sleep(0.01)
+        if self._paho.socket() is not None:
+            self._paho.loop_read()  # reads the close, or finds the socket gone
+        self._connected.clear()
 
     @property
     def connected(self) -> bool:
@@ -216,8 +249,7 @@ class MqttClient:
 
     async def subscribe(self, topic_filter: str, *, qos: int = 1) -> None:
         """Subscribe now, and again after every reconnect."""
-        with self._lock:
-            self._subscriptions[topic_filter] = qos
+        self._subscriptions[topic_filter] = qos
         if self._connected.is_set():
             self._paho.subscribe(topic_filter, qos=qos)
 
@@ -243,8 +275,7 @@ class MqttClient:
             if expiry_s:
                 properties.MessageExpiryInterval = expiry_s
         if self._will is not None and retain and topic == self._will.topic:
-            with self._lock:
-                self._presence = payload.encode() if isinstance(payload, str) else payload
+            self._presence = payload.encode() if isinstance(payload, str) else payload
         info = self._paho.publish(topic, payload, qos=qos, retain=retain, properties=properties)
         if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
             raise BrokerError(f"cannot publish to {topic}: {paho.error_string(info.rc)}")
@@ -253,7 +284,64 @@ class MqttClient:
         while True:
             yield await self._queue.get()
 
-    # paho's network thread calls these; they hand over to the event loop and return.
+    async def _reconnect(self) -> None:
+        """Connect (and after a loss, connect again) with a doubling delay between tries."""
+        assert self._loop is not None
+        delay = RECONNECT_MIN_S
+        while not self._closing:
+            try:
+                await self._loop.run_in_executor(None, self._paho.reconnect)
+            except (OSError, ssl.SSLError) as err:
+                self._call_soon(self._connect_attempt_failed, str(err))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RECONNECT_MAX_S)
+            else:
+                return
+
+    def _connect_attempt_failed(self, why: str) -> None:
+        self._last_error = why
+        log.debug("mqtt connect failed", broker=str(self.broker), why=why)
+
+    async def _keep_alive(self) -> None:
+        """paho's timers (pings, keepalive timeouts, retries) want a call every second."""
+        while True:
+            await asyncio.sleep(1.0)
+            self._paho.loop_misc()
+
+    # paho calls these from the event loop (while reading or writing), or from the
+    # connecting worker thread (socket open and close); `_call_soon` handles both.
+
+    def _on_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        _no_delay(client, userdata, sock)
+        self._call_soon(self._watch, sock.fileno())
+
+    def _watch(self, fd: int) -> None:
+        assert self._loop is not None
+        self._loop.add_reader(fd, self._read)
+        if self._closing:  # a connect that was under way when we were told to stop
+            self._paho.disconnect()
+
+    def _read(self) -> None:
+        self._paho.loop_read()
+        # TLS may hold decrypted bytes the socket no longer signals: read those too.
+        sock = self._paho.socket()
+        while isinstance(sock, ssl.SSLSocket) and sock.pending():
+            self._paho.loop_read()
+            sock = self._paho.socket()
+
+    def _on_socket_close(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        fd = sock.fileno()
+        if fd >= 0 and self._loop is not None and not self._loop.is_closed():
+            self._call_soon(self._loop.remove_reader, fd)
+
+    def _on_socket_register_write(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._call_soon(self._loop.add_writer, sock.fileno(), self._paho.loop_write)
+
+    def _on_socket_unregister_write(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        fd = sock.fileno()
+        if fd >= 0 and self._loop is not None and not self._loop.is_closed():
+            self._call_soon(self._loop.remove_writer, fd)
 
     def _on_connect(
         self,
@@ -264,11 +352,10 @@ class MqttClient:
         properties: Properties | None,
     ) -> None:
         if reason.is_failure:
-            self._call_soon(self._connect_failed, str(reason))
+            self._connect_failed(str(reason))
             return
-        with self._lock:
-            subscriptions = list(self._subscriptions.items())
-            presence = self._presence
+        subscriptions = list(self._subscriptions.items())
+        presence = self._presence
         if subscriptions:
             # Even into a resumed session: Mosquitto 2.0 restores a session after its own
             # restart without its shared subscriptions. Subscribing again is idempotent.
@@ -277,7 +364,7 @@ class MqttClient:
             # The broker may have published our will while we were away (Mosquitto does
             # when it shuts down): say again what we last said on that topic.
             client.publish(self._will.topic, presence, qos=self._will.qos, retain=True)
-        self._call_soon(self._connect_succeeded)
+        self._connect_succeeded()
 
     def _connect_succeeded(self) -> None:
         if self._first_connect is not None and not self._first_connect.done():
@@ -303,13 +390,16 @@ class MqttClient:
         reason: ReasonCode,
         properties: Properties | None,
     ) -> None:
-        self._call_soon(self._connected.clear)
-        if reason.is_failure:
-            self._call_soon(
-                lambda: log.warning(
-                    "mqtt disconnected", broker=str(self.broker), reason=str(reason)
-                )
-            )
+        self._call_soon(self._lost, str(reason) if reason.is_failure else None)
+
+    def _lost(self, reason: str | None) -> None:
+        self._connected.clear()
+        if reason is not None:
+            log.warning("mqtt disconnected", broker=str(self.broker), reason=reason)
+        if self._closing or self._loop is None:
+            return
+        if self._reconnecting is None or self._reconnecting.done():
+            self._reconnecting = self._loop.create_task(self._reconnect())
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         properties = getattr(message, "properties", None)
@@ -324,8 +414,11 @@ class MqttClient:
             correlation=bytes(correlation) if correlation else None,
             expiry_s=int(expiry) if expiry else None,
         )
-        self._call_soon(self._queue.put_nowait, received)
+        self._queue.put_nowait(received)
 
     def _call_soon(self, callback: Any, *args: Any) -> None:
-        if self._loop is not None and not self._loop.is_closed():
+        """Run now on the loop's thread; from the connecting thread, hand it to the loop."""
+        if threading.get_ident() == self._loop_thread:
+            callback(*args)
+        elif self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(callback, *args)
