@@ -3,8 +3,9 @@ straight to the gRPC intent service and to raw ONNX Runtime, in one run.
 
 The mesh is `slm-mesh up` in a subprocess (router and one intent replica, which the router
 calls in-process), on a Mosquitto the bench starts; a second replica (`slm-mesh serve
-intent --mqtt`) joins for the 2-replica rows and takes the router's overflow. This process is the device: it publishes events and waits for the answers. Raw ONNX
-Runtime runs here, alternating with the others, because the box is shared and noisy.
+intent --mqtt`) joins for the 2-replica rows and takes the router's overflow. This process
+is the device: it publishes events and waits for the answers. Raw ONNX Runtime runs here,
+alternating with the others, because the box is shared and noisy.
 """
 
 from __future__ import annotations

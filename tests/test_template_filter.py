@@ -8,7 +8,7 @@ from hassil import recognize_best
 from slm_mesh.services.intent.hass_lists import NameFilter, hass_slot_lists, load_intents
 from slm_mesh.services.intent.home import Home
 from slm_mesh.services.intent.template_filter import TemplateFilter, texts_to_try
-from slm_mesh.services.intent.templates import sample_training_sentences
+from slm_mesh.services.intent.templates import TemplateMatcher, sample_training_sentences
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +61,15 @@ def test_skip_words_are_tried_both_removed_and_kept() -> None:
         text.casefold() for text in texts_to_try("Please, turn on the lights!", load_intents("en"))
     }
     assert {"please turn on the lights", "turn on the lights"} <= texts
+
+
+def test_hassil_given_only_the_narrowed_templates_answers_as_with_all(demo_home: Home) -> None:
+    narrowed = TemplateMatcher(home=demo_home)
+    alone = TemplateMatcher(home=demo_home, narrow=False)
+    lounge = demo_home.find_area("Lounge")
+    sampled = [s.text for s in sample_training_sentences(demo_home, max_per_intent=4, seed=5)]
+    spoken = [*sampled, "it's pitch black in the study", "please turn on the pendant"]
+    for area in (None, lounge):
+        assert [narrowed.match(t, area=area) for t in spoken] == [
+            alone.match(t, area=area) for t in spoken
+        ]

@@ -9,13 +9,16 @@ the SLM answers match no template, and proving it cost milliseconds.
 `TemplateFilter` compiles the same expressions with the lists filled in (the home's names,
 areas and floors, Home Assistant's own value lists; numbers and wildcards stay `.+`) and
 tries them on every text hassil would match against (skip words removed, kept, kept at one
-end). If none matches, no template can, and the full matcher is skipped.
+end). If none matches, no template can, and the full matcher is skipped; otherwise hassil
+gets only the templates that matched (one to a few), which also makes a match cheap.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 
 from hassil.expression import (
     Alternative,
@@ -27,7 +30,7 @@ from hassil.expression import (
     Sentence,
     TextChunk,
 )
-from hassil.intents import Intents, SlotList, TextSlotList
+from hassil.intents import Intent, IntentData, Intents, SlotList, TextSlotList
 from hassil.util import normalize_text, remove_punctuation, remove_skip_words
 
 _ANY = "(?:.+)"
@@ -47,37 +50,68 @@ def texts_to_try(text: str, intents: Intents) -> set[str]:
 
 
 class TemplateFilter:
-    """Which intents' templates could match a text; compiled per intent, on first use."""
+    """The templates that could match a text; compiled per intent, on first use."""
 
     def __init__(self, intents: Intents, slot_lists: Mapping[str, SlotList]) -> None:
         if intents.settings.ignore_whitespace:
             raise ValueError("languages matched without word breaks are not filtered")
         self._intents = intents
         self._slot_lists = {**intents.slot_lists, **slot_lists}
-        self._patterns: dict[str, list[re.Pattern[str]]] = {}
+        self._compiled: dict[str, list[_Block]] = {}
 
     def could_match(self, text: str, intent_names: Collection[str]) -> bool:
         """False only when no template of these intents can match `text` strictly."""
-        texts = texts_to_try(text, self._intents)
-        return any(
-            pattern.match(candidate)
-            for name in intent_names
-            for pattern in self._intent_patterns(name)
-            for candidate in texts
-        )
+        return self.narrowed(text, intent_names) is not None
 
-    def _intent_patterns(self, name: str) -> list[re.Pattern[str]]:
-        patterns = self._patterns.get(name)
-        if patterns is None:
-            patterns = self._patterns[name] = []
+    def narrowed(self, text: str, intent_names: Collection[str]) -> Intents | None:
+        """These intents with only the templates that could match `text`, for hassil to
+        try (it then tries a handful, not hundreds); None when none could."""
+        texts = texts_to_try(text, self._intents)
+        kept: dict[str, Intent] = {}
+        for name in intent_names:
+            blocks = []
+            for block in self._blocks(name):
+                sentences = [
+                    sentence
+                    for sentence, pattern in block.templates
+                    if any(pattern.match(candidate) for candidate in texts)
+                ]
+                if sentences:
+                    blocks.append(_with_sentences(block.data, sentences))
+            if blocks:
+                kept[name] = Intent(name=name, data=blocks)
+        return dataclasses.replace(self._intents, intents=kept) if kept else None
+
+    def _blocks(self, name: str) -> list[_Block]:
+        blocks = self._compiled.get(name)
+        if blocks is None:
+            blocks = self._compiled[name] = []
             intent = self._intents.intents.get(name)
             for data in intent.data if intent is not None else ():
                 rules = {**self._intents.expansion_rules, **data.expansion_rules}
                 lists = {**self._slot_lists, **data.slot_lists}
+                templates = []
                 for sentence in data.sentences:
                     pattern = _regex(sentence, rules, lists).replace(r"\ ", "[ ]*")
-                    patterns.append(re.compile(f"^{pattern}$", re.IGNORECASE))
-        return patterns
+                    templates.append((sentence, re.compile(f"^{pattern}$", re.IGNORECASE)))
+                blocks.append(_Block(data, templates))
+        return blocks
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One block of an intent's templates (they share slots and context), compiled."""
+
+    data: IntentData
+    templates: list[tuple[Sentence, re.Pattern[str]]]
+
+
+def _with_sentences(data: IntentData, sentences: list[Sentence]) -> IntentData:
+    """`data` holding only `sentences`, already parsed: hassil parses `sentence_texts`
+    into the cached property `sentences` on first use, so it is filled in beforehand."""
+    narrowed = dataclasses.replace(data, sentence_texts=[s.text for s in sentences])
+    narrowed.__dict__["sentences"] = sentences
+    return narrowed
 
 
 def _regex(

@@ -67,20 +67,30 @@ def plain(value: Any) -> SlotValue:
 class TemplateMatcher:
     """Strict matching against Home Assistant's templates, with this home's names."""
 
-    def __init__(self, *, home: Home, language: str = "en") -> None:
+    def __init__(self, *, home: Home, language: str = "en", narrow: bool = True) -> None:
+        """`narrow=False` leaves out `TemplateFilter`: hassil alone, as Home Assistant runs
+        it (the same answers, slower), for the baseline."""
         self.language = language
         self.intents: Intents = load_intents(language)
         self.slot_lists = hass_slot_lists(home)
         self._names_in = NameFilter(names=self.slot_lists["name"])
-        self._filter = TemplateFilter(self.intents, self.slot_lists)
-        self._subsets: dict[frozenset[str], Intents] = {}
+        self._filter = TemplateFilter(self.intents, self.slot_lists) if narrow else None
 
     def recognize(
         self, text: str, *, area: Area | None = None, only: Collection[str] | None = None
     ) -> RecognizeResult | None:
         """hassil's own result; `only` limits the match to these intents (much cheaper)."""
-        intents = self._subset(frozenset(only)) if only is not None else self.intents
-        if not self._filter.could_match(text, intents.intents.keys()):
+        intents: Intents | None = self.intents
+        if self._filter is not None:
+            intents = self._filter.narrowed(
+                text, only if only is not None else self.intents.intents
+            )
+        elif only is not None:
+            kept = {
+                name: self.intents.intents[name] for name in only if name in self.intents.intents
+            }
+            intents = dataclasses.replace(self.intents, intents=kept)
+        if intents is None:
             return None
         return recognize_best(
             text,
@@ -90,15 +100,6 @@ class TemplateMatcher:
             language=self.language,
             best_slot_name="name",
         )
-
-    def _subset(self, names: frozenset[str]) -> Intents:
-        subset = self._subsets.get(names)
-        if subset is None:
-            intents = {
-                name: self.intents.intents[name] for name in names if name in self.intents.intents
-            }
-            subset = self._subsets[names] = dataclasses.replace(self.intents, intents=intents)
-        return subset
 
     def match(
         self, text: str, *, area: Area | None = None, only: Collection[str] | None = None
@@ -121,7 +122,7 @@ class HassilBaseline:
     """Home Assistant's own order: strict templates, then its fuzzy n-gram matcher."""
 
     def __init__(self, *, home: Home, language: str = "en") -> None:
-        self.templates = TemplateMatcher(home=home, language=language)
+        self.templates = TemplateMatcher(home=home, language=language, narrow=False)
         self.fuzzy = fuzzy_matcher(self.templates.intents, self.templates.slot_lists, language)
 
     def match(self, text: str, *, area: Area | None = None) -> IntentResult:
