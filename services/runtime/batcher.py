@@ -1,15 +1,20 @@
 """Dynamic micro-batching: concurrent requests share one model call, as in Triton.
 
 Policy: a request that finds the batcher idle runs at once, alone — batching never adds
-latency to a lone request. While a batch is running, the next one forms: it takes everything
-queued, waits up to `max_wait_ms` for more (the executor is busy anyway), then keeps
-collecting until a slot frees or `max_batch_size` is reached.
+latency to a lone request. Idle means nothing running or queued and nothing finished in the
+last `quiet_ms`; such a request runs right there on the caller's thread, because handing it
+to a worker thread and back costs about half a millisecond on a small machine, and nothing
+is in flight that it could hold up. Requests that arrive back to back are load: they queue.
+While a batch is running, the next one forms: it takes everything queued, waits up to
+`max_wait_ms` for more (the executor is busy anyway), then keeps collecting until a slot
+frees or `max_batch_size` is reached; batches run in the executor, leaving the loop free.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import math
 from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
@@ -23,8 +28,10 @@ _STOP = object()
 class MicroBatcher(Generic[T, R]):
     """Collects items from many coroutines and hands them to `process` in batches.
 
-    `process` runs in an executor thread and must return one result per item, in order.
-    If it raises, every caller of that batch gets the exception; other batches go on.
+    `process` runs in an executor thread (or, for a request that finds the batcher idle,
+    on the caller's) and must return one result per item, in order. If it raises, every
+    caller of that batch gets the exception; other batches go on. `quiet_ms=math.inf`
+    sends every request through the queue.
     """
 
     def __init__(
@@ -35,6 +42,7 @@ class MicroBatcher(Generic[T, R]):
         max_wait_ms: float = 2.0,
         executor: concurrent.futures.Executor | None = None,
         max_concurrent_batches: int = 1,
+        quiet_ms: float = 0.5,
     ) -> None:
         if max_batch_size < 1:
             raise ValueError(f"max_batch_size must be at least 1, got {max_batch_size}")
@@ -44,6 +52,8 @@ class MicroBatcher(Generic[T, R]):
             raise ValueError(
                 f"max_concurrent_batches must be at least 1, got {max_concurrent_batches}"
             )
+        if quiet_ms < 0:
+            raise ValueError(f"quiet_ms must not be negative, got {quiet_ms}")
         self._process = process
         self._max_batch_size = max_batch_size
         self._max_wait_s = max_wait_ms / 1000
@@ -56,6 +66,9 @@ class MicroBatcher(Generic[T, R]):
         self._slots: asyncio.Semaphore | None = None
         self._collector: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
+        self._forming = False
+        self._quiet_s = quiet_ms / 1000
+        self._last_done = -math.inf
         self._closed = False
         self.batches = 0
         """Batches handed to `process` so far (with `items`, the mean batch size for stats)."""
@@ -91,12 +104,39 @@ class MicroBatcher(Generic[T, R]):
 
     async def submit(self, item: T) -> R:
         """The result for one item, computed in a batch with whatever else is waiting."""
+        if self._idle():
+            return self._process_now([item])[0]
         return await self._enqueue(item)
 
     async def submit_many(self, items: Iterable[T]) -> list[R]:
         """Results for several items, in order; they may be split across batches."""
-        futures = [self._enqueue(item) for item in items]
+        batch = list(items)
+        if batch and len(batch) <= self._max_batch_size and self._idle():
+            return self._process_now(batch)
+        futures = [self._enqueue(item) for item in batch]
         return list(await asyncio.gather(*futures))
+
+    def _idle(self) -> bool:
+        if self._closed or self._collector is None:
+            return False  # `_enqueue` says why
+        quiet_since = asyncio.get_running_loop().time() - self._last_done
+        return (
+            not self._running
+            and not self._forming
+            and self._queue.empty()
+            and quiet_since > self._quiet_s
+        )
+
+    def _process_now(self, items: list[T]) -> list[R]:
+        self.batches += 1
+        self.items += len(items)
+        try:
+            results = self._process(items)
+        finally:
+            self._last_done = asyncio.get_running_loop().time()
+        if len(results) != len(items):
+            raise ValueError(f"process returned {len(results)} results for {len(items)} items")
+        return results
 
     def _enqueue(self, item: T) -> asyncio.Future[R]:
         if self._closed:
@@ -115,6 +155,7 @@ class MicroBatcher(Generic[T, R]):
             if first is _STOP:
                 return
             batch: list[_Entry[T, R]] = [first]  # type: ignore[list-item]
+            self._forming = True
             stopping = self._drain(batch)
             if not stopping and len(batch) < self._max_batch_size and self._running:
                 stopping = await self._wait_for_more(batch)
@@ -122,6 +163,7 @@ class MicroBatcher(Generic[T, R]):
             if not stopping:
                 stopping = self._drain(batch)  # what arrived while we waited for a slot
             live = [(item, fut) for item, fut in batch if not fut.done()]  # skip the cancelled
+            self._forming = False
             if not live:
                 self._slots.release()
                 continue
@@ -171,4 +213,5 @@ class MicroBatcher(Generic[T, R]):
                 if not future.done():
                     future.set_result(result)
         finally:
+            self._last_done = asyncio.get_running_loop().time()
             self._slots.release()
