@@ -81,11 +81,13 @@ def build_recognizer(
         model_sha256=f"{plugin.model_sha256 or plugin.name}:{embedder.precision}",
         cache_dir=settings.cache_dir,
     )
+    templates = TemplateMatcher(home=home, language=home.language)
+    templates.prepare()
     recognizer = IntentRecognizer(
         home=home,
         embed=embedder.embed,
         heads=heads,
-        templates=TemplateMatcher(home=home, language=home.language),
+        templates=templates,
         min_confidence=settings.min_confidence,
         max_text_chars=settings.max_text_chars,
     )

@@ -59,6 +59,11 @@ class TemplateFilter:
         self._slot_lists = {**intents.slot_lists, **slot_lists}
         self._compiled: dict[str, list[_Block]] = {}
 
+    def compile_all(self) -> None:
+        """Compile every intent's templates now (about a second), not on first use."""
+        for name in self._intents.intents:
+            self._blocks(name)
+
     def could_match(self, text: str, intent_names: Collection[str]) -> bool:
         """False only when no template of these intents can match `text` strictly."""
         return self.narrowed(text, intent_names) is not None

@@ -76,6 +76,11 @@ class TemplateMatcher:
         self._names_in = NameFilter(names=self.slot_lists["name"])
         self._filter = TemplateFilter(self.intents, self.slot_lists) if narrow else None
 
+    def prepare(self) -> None:
+        """Do now the work the first requests would otherwise pay for (a service's start)."""
+        if self._filter is not None:
+            self._filter.compile_all()
+
     def recognize(
         self, text: str, *, area: Area | None = None, only: Collection[str] | None = None
     ) -> RecognizeResult | None:
