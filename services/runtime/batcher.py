@@ -1,10 +1,12 @@
 """Dynamic micro-batching: concurrent requests share one model call, as in Triton.
 
 Policy: a request that finds the batcher idle runs at once, alone — batching never adds
-latency to a lone request. Idle means nothing running or queued and nothing finished in the
-last `quiet_ms`; such a request runs right there on the caller's thread, because handing it
-to a worker thread and back costs about half a millisecond on a small machine, and nothing
-is in flight that it could hold up. Requests that arrive back to back are load: they queue.
+latency to a lone request. Idle means nothing running or queued, nothing finished in the
+last `quiet_ms`, and no request had to queue in the last 50 ms; such a request runs right
+there on the caller's thread, because handing it to a worker thread and back costs about
+half a millisecond on a small machine, and nothing is in flight that it could hold up.
+Requests that arrive back to back are load: they queue, and for a while after, requests
+keep queueing, so that concurrent callers keep sharing batches in the worker.
 While a batch is running, the next one forms: it takes everything queued, waits up to
 `max_wait_ms` for more (the executor is busy anyway), then keeps collecting until a slot
 frees or `max_batch_size` is reached; batches run in the executor, leaving the loop free.
@@ -23,6 +25,8 @@ R = TypeVar("R")
 
 _Entry = tuple[T, "asyncio.Future[R]"]
 _STOP = object()
+#: After a request had to queue, how long requests keep queueing rather than running alone.
+_LOAD_MEMORY_S = 0.05
 
 
 class MicroBatcher(Generic[T, R]):
@@ -69,6 +73,7 @@ class MicroBatcher(Generic[T, R]):
         self._forming = False
         self._quiet_s = quiet_ms / 1000
         self._last_done = -math.inf
+        self._last_queued = -math.inf
         self._closed = False
         self.batches = 0
         """Batches handed to `process` so far (with `items`, the mean batch size for stats)."""
@@ -119,12 +124,13 @@ class MicroBatcher(Generic[T, R]):
     def _idle(self) -> bool:
         if self._closed or self._collector is None:
             return False  # `_enqueue` says why
-        quiet_since = asyncio.get_running_loop().time() - self._last_done
+        now = asyncio.get_running_loop().time()
         return (
             not self._running
             and not self._forming
             and self._queue.empty()
-            and quiet_since > self._quiet_s
+            and now - self._last_done > self._quiet_s
+            and now - self._last_queued > _LOAD_MEMORY_S
         )
 
     def _process_now(self, items: list[T]) -> list[R]:
@@ -143,8 +149,10 @@ class MicroBatcher(Generic[T, R]):
             raise RuntimeError("this MicroBatcher is closed")
         if self._collector is None:
             raise RuntimeError("MicroBatcher not started: call start() or use `async with`")
-        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[R] = loop.create_future()
         self._queue.put_nowait((item, future))
+        self._last_queued = loop.time()
         return future
 
     async def _collect(self) -> None:
