@@ -146,6 +146,39 @@ def test_a_discovered_light_is_switched_on_its_command_topic_when_lights_are_opt
     run_mesh(tmp_path, cache_dir, test, before=announce, discovery=True, execute_domains=["light"])
 
 
+#: A device the demo home does not have, as Zigbee2MQTT would announce it.
+FOUNTAIN = {
+    "name": "Garden Fountain",
+    "unique_id": "0x00158d0001fountain_switch",
+    "default_entity_id": "switch.garden_fountain",
+    "command_topic": "zigbee2mqtt/Garden Fountain/set",
+    "device": {"identifiers": ["zigbee2mqtt_0x00158d0001fountain"], "suggested_area": "Garden"},
+}
+
+
+def test_a_device_announced_while_the_mesh_runs_is_understood_by_name(
+    tmp_path: Path, cache_dir: Path, demo_recognizer: IntentRecognizer
+) -> None:
+    async def test(mesh: Mesh, client: MeshClient, watcher: MqttClient) -> None:
+        await wait_online(client)
+
+        def names(answer: dict[str, Any]) -> list[object]:
+            return [intent["slots"].get("name") for intent in answer["intents"]]
+
+        assert "Garden Fountain" not in names(await client.ask("switch on the garden fountain"))
+        await watcher.publish(
+            "homeassistant/switch/fountain/switch/config", json.dumps(FOUNTAIN), retain=True
+        )
+        for _ in range(100):
+            answer = await client.ask("switch on the garden fountain")
+            if "Garden Fountain" in names(answer):
+                break
+            await asyncio.sleep(0.1)
+        assert (answer["intent"], names(answer)) == ("HassTurnOn", ["Garden Fountain"]), answer
+
+    run_mesh(tmp_path, cache_dir, test, discovery=True)
+
+
 def test_a_rhasspy_satellite_gets_hermes_answers(
     tmp_path: Path, cache_dir: Path, demo_recognizer: IntentRecognizer
 ) -> None:

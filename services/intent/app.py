@@ -20,6 +20,7 @@ import structlog
 
 from slm_mesh.services.intent.grpc_service import IntentServicer
 from slm_mesh.services.intent.home import Home, load_home
+from slm_mesh.services.intent.home_from_mqtt import discovered_home, follow_discovery
 from slm_mesh.services.intent.mqtt_edge import intent_handler
 from slm_mesh.services.intent.recognizer import IntentRecognizer
 from slm_mesh.services.intent.service import IntentService
@@ -161,37 +162,6 @@ async def wait_for_stop_signal() -> None:
     await stop.wait()
 
 
-async def discovered_home(settings: Settings, base: Home, *, settle_s: float = 0.5) -> Home:
-    """The home file plus the devices Home Assistant MQTT discovery announces.
-
-    Discovery configs are retained, so the broker sends them all at once on subscribing;
-    reading stops when none has come for `settle_s`. Devices announced later are picked up
-    at the next start (the router sees them at once, for execution).
-    """
-    from slm_mesh.services.intent.discovery import (
-        DiscoveryError,
-        DiscoveryRegistry,
-        discovery_filters,
-    )
-
-    registry = DiscoveryRegistry(prefix=settings.discovery_prefix)
-    async with mqtt_client(settings, client_id=instance_id("intent-discovery")) as client:
-        for topic_filter in discovery_filters(settings.discovery_prefix):
-            await client.subscribe(topic_filter)
-        messages = client.messages()
-        while True:
-            try:
-                message = await asyncio.wait_for(anext(messages), settle_s)
-            except TimeoutError:
-                break
-            try:
-                registry.apply(message.topic, message.payload)
-            except DiscoveryError as err:
-                log.warning("discovery message skipped", topic=err.topic, why=err.why)
-    log.info("discovered devices", devices=len(registry.devices))
-    return registry.merged_home(base)
-
-
 @asynccontextmanager
 async def running_service(settings: Settings) -> AsyncIterator[tuple[IntentService, int]]:
     """The intent service serving over gRPC (and MQTT, when a broker is set); yields the
@@ -218,10 +188,27 @@ async def running_service(settings: Settings) -> AsyncIterator[tuple[IntentServi
         stack.push_async_callback(server.set_serving, False)
         if settings.mqtt_url:
             await stack.enter_async_context(mqtt_edge(settings, service, info))
+        if settings.discovery and settings.mqtt_url:
+            following = asyncio.create_task(
+                follow_discovery(settings, load_settings_home(settings), service)
+            )
+            following.add_done_callback(_log_failure)
+            stack.push_async_callback(_cancelled, following)
         await server.set_serving(True)
         log.info("serving", service="intent", address=f"{settings.host}:{port}")
         yield service, port
     log.info("stopped", service="intent")
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("discovery stopped; restart to see new devices", error=str(task.exception()))
 
 
 async def serve(settings: Settings, *, ready: asyncio.Future[int] | None = None) -> None:

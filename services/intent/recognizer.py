@@ -58,6 +58,19 @@ class IntentRecognizer:
         self.resolver = SlotResolver(home=home)
         self._out_of_scope_index = self.head.labels.index(OUT_OF_SCOPE)
 
+    def for_home(self, home: Home, templates: TemplateMatcher | None) -> IntentRecognizer:
+        """The same model and heads over another home: its names, areas and templates are
+        known at once; the heads, trained on the old home's sentences, are retrained for it
+        at the service's next start."""
+        return IntentRecognizer(
+            home=home,
+            embed=self.embed,
+            heads=IntentHeads(full=self.head, words=self.words_head),
+            templates=templates,
+            min_confidence=self.min_confidence,
+            max_text_chars=self.max_text_chars,
+        )
+
     def validate(self, request: IntentRequest) -> Area | None:
         """Refuse what cannot be answered; return the context area, resolved."""
         text = request.text

@@ -21,7 +21,7 @@ class IntentService:
     ) -> None:
         self.recognizer = recognizer
         self._batcher: MicroBatcher[IntentRequest, IntentResult] = MicroBatcher(
-            process=recognizer.recognize_batch,
+            process=self._recognize_batch,
             max_batch_size=max_batch_size,
             max_wait_ms=max_wait_ms,
         )
@@ -37,6 +37,14 @@ class IntentService:
         traceback: TracebackType | None,
     ) -> None:
         await self._batcher.__aexit__(exc_type, exc, traceback)
+
+    def use(self, recognizer: IntentRecognizer) -> None:
+        """Answer with `recognizer` from now on (a home that changed); batches already
+        running finish with the one they started with."""
+        self.recognizer = recognizer
+
+    def _recognize_batch(self, requests: list[IntentRequest]) -> list[IntentResult]:
+        return self.recognizer.recognize_batch(requests)
 
     async def recognize_many(self, requests: Sequence[IntentRequest]) -> list[IntentResult]:
         """Answers in order; InvalidRequestError for the first request that is refused."""

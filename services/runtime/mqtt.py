@@ -284,6 +284,12 @@ class MqttClient:
         while True:
             yield await self._queue.get()
 
+    async def receive(self, timeout_s: float | None = None) -> Message:
+        """The next message; TimeoutError after `timeout_s`, and the message stays queued
+        (a timeout around `anext(messages())` would close that generator instead)."""
+        async with asyncio.timeout(timeout_s):
+            return await self._queue.get()
+
     async def _reconnect(self) -> None:
         """Connect (and after a loss, connect again) with a doubling delay between tries."""
         assert self._loop is not None

@@ -1,0 +1,86 @@
+"""The home from Home Assistant MQTT discovery, for the intent service: read at start,
+and followed while it runs, so a device paired later is understood by its name."""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+
+from slm_mesh.services.intent.discovery import (
+    DiscoveryError,
+    DiscoveryRegistry,
+    discovery_filters,
+)
+from slm_mesh.services.intent.home import Home
+from slm_mesh.services.intent.service import IntentService
+from slm_mesh.services.intent.templates import TemplateMatcher
+from slm_mesh.services.runtime.mqtt import Message, MqttClient
+from slm_mesh.services.runtime.mqtt_settings import instance_id, mqtt_client
+from slm_mesh.services.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+async def discovered_home(settings: Settings, base: Home, *, settle_s: float = 0.5) -> Home:
+    """The home file plus the devices Home Assistant MQTT discovery announces now.
+
+    Discovery configs are retained, so the broker sends them all at once on subscribing;
+    reading stops when none has come for `settle_s`.
+    """
+    registry = DiscoveryRegistry(prefix=settings.discovery_prefix)
+    async with mqtt_client(settings, client_id=instance_id("intent-discovery")) as client:
+        await _subscribe_discovery(client, settings)
+        await _read_burst(registry, client, settle_s=settle_s)
+    log.info("discovered devices", devices=len(registry.devices))
+    return registry.merged_home(base)
+
+
+async def follow_discovery(
+    settings: Settings, base: Home, service: IntentService, *, settle_s: float = 1.0
+) -> None:
+    """Keep the service's home in step with discovery while it runs: a device announced,
+    changed or removed is known (its names, area and templates) about `settle_s` after
+    the last message of its burst. The heads are retrained for it at the next start."""
+    registry = DiscoveryRegistry(prefix=settings.discovery_prefix)
+    async with mqtt_client(settings, client_id=instance_id("intent-discovery")) as client:
+        await _subscribe_discovery(client, settings)
+        while True:
+            await _read_burst(registry, client, settle_s=settle_s, first=await client.receive())
+            home = registry.merged_home(base)
+            if home == service.recognizer.home:
+                continue
+            templates = TemplateMatcher(home=home, language=home.language)
+            await asyncio.to_thread(templates.prepare)
+            service.use(service.recognizer.for_home(home, templates))
+            log.info(
+                "home updated from discovery",
+                devices=len(registry.devices),
+                entities=len(home.entities),
+            )
+
+
+async def _subscribe_discovery(client: MqttClient, settings: Settings) -> None:
+    for topic_filter in discovery_filters(settings.discovery_prefix):
+        await client.subscribe(topic_filter)
+
+
+async def _read_burst(
+    registry: DiscoveryRegistry,
+    client: MqttClient,
+    *,
+    settle_s: float,
+    first: Message | None = None,
+) -> None:
+    """Apply messages until none has come for `settle_s` (a burst is one update)."""
+    message = first
+    while True:
+        if message is not None:
+            try:
+                registry.apply(message.topic, message.payload)
+            except DiscoveryError as err:
+                log.warning("discovery message skipped", topic=err.topic, why=err.why)
+        try:
+            message = await client.receive(settle_s)
+        except TimeoutError:
+            return
