@@ -166,9 +166,10 @@ async def wait_for_stop_signal() -> None:
 async def running_service(settings: Settings) -> AsyncIterator[tuple[IntentService, int]]:
     """The intent service serving over gRPC (and MQTT, when a broker is set); yields the
     service and its bound gRPC port once health reports SERVING."""
-    home = load_settings_home(settings)
-    if settings.discovery and settings.mqtt_url:
-        home = await discovered_home(settings, home)
+    base = home = load_settings_home(settings)
+    discovery = settings.discovery and bool(settings.mqtt_url)
+    if discovery:
+        home = await discovered_home(settings, base)
     recognizer, embedder = await asyncio.to_thread(build_recognizer, settings, home=home)
     info = service_info(embedder)
     async with contextlib.AsyncExitStack() as stack:
@@ -188,19 +189,17 @@ async def running_service(settings: Settings) -> AsyncIterator[tuple[IntentServi
         stack.push_async_callback(server.set_serving, False)
         if settings.mqtt_url:
             await stack.enter_async_context(mqtt_edge(settings, service, info))
-        if settings.discovery and settings.mqtt_url:
-            following = asyncio.create_task(
-                follow_discovery(settings, load_settings_home(settings), service)
-            )
+        if discovery:
+            following = asyncio.create_task(follow_discovery(settings, base, service))
             following.add_done_callback(_log_failure)
-            stack.push_async_callback(_cancelled, following)
+            stack.push_async_callback(_cancel_and_wait, following)
         await server.set_serving(True)
         log.info("serving", service="intent", address=f"{settings.host}:{port}")
         yield service, port
     log.info("stopped", service="intent")
 
 
-async def _cancelled(task: asyncio.Task[None]) -> None:
+async def _cancel_and_wait(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
