@@ -36,7 +36,7 @@ def test_every_sentence_hassil_matches_passes_the_filter(
     intents = list(load_intents("en").intents)
     passed = [text for text in spoken if _hassil_matches(text, demo_home)]
     assert len(passed) > 0.6 * len(spoken)
-    assert [text for text in passed if not template_filter.could_match(text, intents)] == []
+    assert [text for text in passed if template_filter.narrowed(text, intents) is None] == []
 
 
 @pytest.mark.parametrize(
@@ -47,13 +47,13 @@ def test_sentences_no_template_covers_are_ruled_out_cheaply(
     template_filter: TemplateFilter, demo_home: Home, text: str
 ) -> None:
     assert not _hassil_matches(text, demo_home)
-    assert not template_filter.could_match(text, ["HassTurnOn", "HassTurnOff", "HassGetState"])
+    assert template_filter.narrowed(text, ["HassTurnOn", "HassTurnOff", "HassGetState"]) is None
 
 
 def test_a_filtered_intent_that_the_language_lacks_matches_nothing(
     template_filter: TemplateFilter,
 ) -> None:
-    assert not template_filter.could_match("turn on the pendant", ["NoSuchIntent"])
+    assert template_filter.narrowed("turn on the pendant", ["NoSuchIntent"]) is None
 
 
 def test_skip_words_are_tried_both_removed_and_kept() -> None:

@@ -64,10 +64,6 @@ class TemplateFilter:
         for name in self._intents.intents:
             self._blocks(name)
 
-    def could_match(self, text: str, intent_names: Collection[str]) -> bool:
-        """False only when no template of these intents can match `text` strictly."""
-        return self.narrowed(text, intent_names) is not None
-
     def narrowed(self, text: str, intent_names: Collection[str]) -> Intents | None:
         """These intents with only the templates that could match `text`, for hassil to
         try (it then tries a handful, not hundreds); None when none could."""
