@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from hassil import recognize_best
+from hassil.util import remove_skip_words
 
 from slm_mesh.services.intent.hass_lists import NameFilter, hass_slot_lists, load_intents
 from slm_mesh.services.intent.home import Home
-from slm_mesh.services.intent.template_filter import TemplateFilter, texts_to_try
+from slm_mesh.services.intent.template_filter import SkipWords, TemplateFilter
 from slm_mesh.services.intent.templates import TemplateMatcher, sample_training_sentences
 
 
@@ -58,9 +59,30 @@ def test_a_filtered_intent_that_the_language_lacks_matches_nothing(
 
 def test_skip_words_are_tried_both_removed_and_kept() -> None:
     texts = {
-        text.casefold() for text in texts_to_try("Please, turn on the lights!", load_intents("en"))
+        text.casefold()
+        for text in SkipWords(load_intents("en").skip_words).texts_to_try(
+            "Please, turn on the lights!"
+        )
     }
     assert {"please turn on the lights", "turn on the lights"} <= texts
+
+
+@pytest.mark.parametrize("text", [
+    "please turn on the lights please", "can you please please turn it off", "please",
+    "could you turn it on for me", "i'd like to i want the lights on",
+    "turn on the lights", "would you kindly open the blinds", "  please   ", "",
+])  # fmt: skip
+@pytest.mark.parametrize(("start", "end"), [(True, True), (True, False), (False, True)])
+def test_skip_words_are_removed_exactly_as_hassil_removes_them(
+    text: str, start: bool, end: bool
+) -> None:
+    skip_words = load_intents("en").skip_words
+    ours = SkipWords(skip_words).removed(text, start=start, end=end)
+    assert ours == remove_skip_words(text, skip_words, False, start=start, end=end)
+
+
+def test_no_skip_words_leave_the_text_alone() -> None:
+    assert SkipWords([]).removed("please turn on the lights") == "please turn on the lights"
 
 
 def test_hassil_given_only_the_narrowed_templates_answers_as_with_all(demo_home: Home) -> None:

@@ -31,22 +31,44 @@ from hassil.expression import (
     TextChunk,
 )
 from hassil.intents import Intent, IntentData, Intents, SlotList, TextSlotList
-from hassil.util import normalize_text, remove_punctuation, remove_skip_words
+from hassil.util import normalize_text, normalize_whitespace, remove_punctuation
 
 _ANY = "(?:.+)"
 _NEVER = "(?!)"
 
 
-def texts_to_try(text: str, intents: Intents) -> set[str]:
-    """Every form of `text` that hassil's strict matcher compares with a template."""
-    kept = normalize_text(remove_punctuation(text)).strip()
-    skip_words = intents.skip_words
-    return {
-        kept,
-        remove_skip_words(kept, skip_words, False),
-        remove_skip_words(kept, skip_words, False, start=False),
-        remove_skip_words(kept, skip_words, False, end=False),
-    }
+class SkipWords:
+    """hassil's `remove_skip_words` (whitespace-separated languages) with its expressions
+    compiled once: hassil builds them on every call, which was most of the cost of ruling a
+    sentence out."""
+
+    def __init__(self, skip_words: Collection[str]) -> None:
+        words = sorted({w.strip() for w in skip_words if w.strip()}, key=len, reverse=True)
+        alternatives = "|".join(re.escape(w) for w in words) or _NEVER
+        self._none = not words
+        self._any = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+        self._start = re.compile(rf"^\s*(?:{alternatives})(?=\s|$|[^\w])\s*", re.IGNORECASE)
+        self._end = re.compile(rf"\s*(?<!\w)(?:{alternatives})\s*$", re.IGNORECASE)
+
+    def removed(self, text: str, *, start: bool = True, end: bool = True) -> str:
+        if self._none:
+            return text
+        if start and end:
+            return normalize_whitespace(self._any.sub(" ", text)).strip()
+        pattern = self._start if start else self._end
+        while (shorter := normalize_whitespace(pattern.sub("", text)).strip()) != text:
+            text = shorter
+        return text
+
+    def texts_to_try(self, text: str) -> set[str]:
+        """Every form of `text` that hassil's strict matcher compares with a template."""
+        kept = normalize_text(remove_punctuation(text)).strip()
+        return {
+            kept,
+            self.removed(kept),
+            self.removed(kept, start=False),
+            self.removed(kept, end=False),
+        }
 
 
 class TemplateFilter:
@@ -57,6 +79,7 @@ class TemplateFilter:
             raise ValueError("languages matched without word breaks are not filtered")
         self._intents = intents
         self._slot_lists = {**intents.slot_lists, **slot_lists}
+        self._skip_words = SkipWords(intents.skip_words)
         self._compiled: dict[str, list[_Block]] = {}
 
     def compile_all(self) -> None:
@@ -67,7 +90,7 @@ class TemplateFilter:
     def narrowed(self, text: str, intent_names: Collection[str]) -> Intents | None:
         """These intents with only the templates that could match `text`, for hassil to
         try (it then tries a handful, not hundreds); None when none could."""
-        texts = texts_to_try(text, self._intents)
+        texts = self._skip_words.texts_to_try(text)
         kept: dict[str, Intent] = {}
         for name in intent_names:
             blocks = []
