@@ -17,10 +17,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from slm_mesh.services.errors import InvalidRequestError
+from slm_mesh.services.intent.direction import contradicts_words
 from slm_mesh.services.intent.head import IntentHeads
 from slm_mesh.services.intent.home import Area, Home
 from slm_mesh.services.intent.lexical import lexical_features
-from slm_mesh.services.intent.lock_direction import contradicts_words
 from slm_mesh.services.intent.result import IntentRequest, IntentResult
 from slm_mesh.services.intent.slots import OUT_OF_SCOPE, Label, SlotResolver
 from slm_mesh.services.intent.templates import TemplateMatcher
@@ -157,7 +157,8 @@ class IntentRecognizer:
             if not resolution.complete:
                 passed_over.append(f"{key} lacked its slots")
             elif contradicts_words(text, label.intent, resolution.slots):
-                passed_over.append(f"{key} would move the lock against the words")
+                moved = resolution.slots["domain"]
+                passed_over.append(f"{key} would move the {moved} against the words")
             else:
                 reason = "; ".join(["slm", *passed_over])
                 return IntentResult(
