@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from slm_mesh.services.intent.direction import contradicts_words, said_direction
+from slm_mesh.services.intent.direction import intent_the_words_say, said_direction
 
 
 @pytest.mark.parametrize(
@@ -32,6 +32,9 @@ def test_the_direction_said(text: str, direction: bool | None) -> None:
         ("raise the kitchen blinds", True),
         ("close the garage door", False),
         ("shut the gate", False),
+        ("roll out the patio awning, the sun's brutal", True),
+        ("bring the awning in, it's getting windy", False),
+        ("retract the awning", False),
         ("lower the lounge blinds", False),
         ("is the garage door open", True),
         ("open the blinds, no, close them", None),
@@ -42,18 +45,32 @@ def test_the_direction_said_to_a_cover(text: str, direction: bool | None) -> Non
     assert said_direction(text, "cover") is direction
 
 
-def test_an_unlock_answer_to_lock_words_contradicts_them() -> None:
-    assert contradicts_words("lock the front door", "HassTurnOff", {"domain": "lock"})
-    assert contradicts_words("unlock the front door", "HassTurnOn", {"domain": "lock"})
+def test_a_turn_against_the_words_becomes_the_turn_they_say() -> None:
+    assert intent_the_words_say("lock the front door", "HassTurnOff", {"domain": "lock"}) == (
+        "HassTurnOn"
+    )
+    assert intent_the_words_say("unlock the front door", "HassTurnOn", {"domain": "lock"}) == (
+        "HassTurnOff"
+    )
+    assert intent_the_words_say("open the patio awning", "HassTurnOff", {"domain": "cover"}) == (
+        "HassTurnOn"
+    )
+    assert intent_the_words_say("shut the garage door", "HassTurnOn", {"domain": "cover"}) == (
+        "HassTurnOff"
+    )
 
 
-def test_agreeing_answers_and_other_domains_pass() -> None:
-    assert not contradicts_words("lock the front door", "HassTurnOn", {"domain": "lock"})
-    assert not contradicts_words("lock the front door", "HassGetState", {"domain": "lock"})
-    assert not contradicts_words("turn off the lock screen", "HassTurnOff", {"domain": "light"})
-    assert not contradicts_words("open the awning", "HassTurnOn", {"domain": "cover"})
-
-
-def test_a_close_answer_to_open_words_contradicts_them() -> None:
-    assert contradicts_words("open the patio awning", "HassTurnOff", {"domain": "cover"})
-    assert contradicts_words("shut the garage door", "HassTurnOn", {"domain": "cover"})
+@pytest.mark.parametrize(
+    ("text", "intent", "domain"),
+    [
+        ("lock the front door", "HassTurnOn", "lock"),
+        ("lock the front door", "HassGetState", "lock"),
+        ("turn off the lock screen", "HassTurnOff", "light"),
+        ("open the awning", "HassTurnOn", "cover"),
+        ("is the front door locked", "HassTurnOff", "lock"),
+    ],
+)
+def test_agreeing_answers_other_intents_and_other_domains_stay(
+    text: str, intent: str, domain: str
+) -> None:
+    assert intent_the_words_say(text, intent, {"domain": domain}) == intent

@@ -3,8 +3,8 @@
 A sentence encoder puts "lock the front door" and "unlock the front door" almost on top of
 each other, and "open the awning" next to "close the awning". A lock moved the wrong way is
 a security problem, a cover moved the wrong way can be one too (a garage door, a gate), so
-an answer that would turn a lock or a cover on or off must agree with the verb the person
-said; the recognizer drops a label that contradicts it (and tries the next, or declines).
+when the recognizer's answer turns a lock or a cover on or off, the verb the person said
+decides which of the two it is.
 """
 
 from __future__ import annotations
@@ -23,11 +23,14 @@ _WORDS = {
         ),
     ),
     "cover": (
-        re.compile(r"\b(?:open|opens|opening|raise|lift)\b"),
-        re.compile(r"\b(?:close|closes|closing|shut|shuts|lower)\b"),
+        re.compile(r"\b(?:open|opens|opening|raise|lift|extend|extends|roll (?:it |them )?out)\b"),
+        re.compile(
+            r"\b(?:close|closes|closing|shut|shuts|lower|retract|retracts|roll (?:it |them )?in"
+            r"|bring(?: \w+){0,3} in)\b"
+        ),
     ),
 }
-_INTENT_TURNS_ON = {"HassTurnOn": True, "HassTurnOff": False}
+_TURN_INTENTS = {True: "HassTurnOn", False: "HassTurnOff"}
 
 
 def said_direction(text: str, domain: str = "lock") -> bool | None:
@@ -42,11 +45,11 @@ def said_direction(text: str, domain: str = "lock") -> bool | None:
     return on
 
 
-def contradicts_words(text: str, intent: str, slots: dict[str, SlotValue]) -> bool:
-    """True when `intent` would move a lock or a cover the other way from what `text` says."""
-    turns_on = _INTENT_TURNS_ON.get(intent)
+def intent_the_words_say(text: str, intent: str, slots: dict[str, SlotValue]) -> str:
+    """`intent`, or its opposite when it turns a lock or a cover the other way from what
+    `text` says ("open the awning" answered with HassTurnOff becomes HassTurnOn)."""
     domain = slots.get("domain")
-    if turns_on is None or not isinstance(domain, str) or domain not in _WORDS:
-        return False
+    if intent not in _TURN_INTENTS.values() or not isinstance(domain, str) or domain not in _WORDS:
+        return intent
     said = said_direction(text, domain)
-    return said is not None and said != turns_on
+    return intent if said is None else _TURN_INTENTS[said]

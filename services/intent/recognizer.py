@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from slm_mesh.services.errors import InvalidRequestError
-from slm_mesh.services.intent.direction import contradicts_words
+from slm_mesh.services.intent.direction import intent_the_words_say
 from slm_mesh.services.intent.head import IntentHeads
 from slm_mesh.services.intent.home import Area, Home
 from slm_mesh.services.intent.lexical import lexical_features
@@ -156,12 +156,12 @@ class IntentRecognizer:
             resolution = self.resolver.resolve(text, label, area=area)
             if not resolution.complete:
                 passed_over.append(f"{key} lacked its slots")
-            elif contradicts_words(text, label.intent, resolution.slots):
-                moved = resolution.slots["domain"]
-                passed_over.append(f"{key} would move the {moved} against the words")
-            else:
-                reason = "; ".join(["slm", *passed_over])
-                return IntentResult(
-                    text, label.intent, resolution.slots, confidence, "slm", reason, out_of_scope
-                )
+                continue
+            intent = intent_the_words_say(text, label.intent, resolution.slots)
+            if intent != label.intent:
+                passed_over.append(f"{key} turned to {intent} by the words")
+            reason = "; ".join(["slm", *passed_over])
+            return IntentResult(
+                text, intent, resolution.slots, confidence, "slm", reason, out_of_scope
+            )
         return IntentResult(text, None, {}, top, "none", "; ".join(passed_over), out_of_scope)
