@@ -75,14 +75,27 @@ _UNITS = {"hour": "hours", "hr": "hours", "minute": "minutes", "min": "minutes",
           "second": "seconds", "sec": "seconds"}  # fmt: skip
 
 
+#: Fractions of an hour or a minute, read (and taken out of the text) before whole units.
+_PARTS_OF_UNITS = tuple(
+    (re.compile(pattern), slot, amount)
+    for pattern, slot, amount in (
+        (r"\bhalf an? hour\b", "minutes", 30),
+        (r"\bhalf a minute\b", "seconds", 30),
+        (r"\b(?:3|three) quarters of an hour\b", "minutes", 45),
+        (r"\b(?:a |1 |one )?quarter(?: of an?)? hour\b", "minutes", 15),
+        (r"(?<=hour) and a quarter\b|(?<=hours) and a quarter\b", "minutes", 15),
+    )
+)
+
+
 def duration(text: str) -> dict[str, int | float]:
-    """`12 minutes`, `2 and a half minutes`, `half an hour`, `an hour and 5 minutes`."""
+    """`12 minutes`, `2 and a half minutes`, `half an hour`, `a quarter of an hour`,
+    `an hour and a quarter`, `an hour and 5 minutes`."""
     found: dict[str, int | float] = {}
-    if re.search(r"\bhalf an? hour\b", text):
-        found["minutes"] = 30
-    if re.search(r"\bhalf a minute\b", text):
-        found["seconds"] = 30
-    text = re.sub(r"\bhalf an? (hour|minute)\b", " ", text)
+    for pattern, slot, amount in _PARTS_OF_UNITS:
+        if pattern.search(text):
+            found[slot] = amount
+            text = pattern.sub(" ", text)
     for count, unit in re.findall(
         r"(\d+(?:\.\d+)?|\ban?)\s*(?:(?:more|extra|additional|further|whole)\s+)?"
         r"(hours?|hrs?|minutes?|mins?|seconds?|secs?)\b",
