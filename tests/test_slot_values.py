@@ -73,4 +73,6 @@ def test_colours_items_and_messages() -> None:
     assert values.list_item("add oat milk to the shopping list") == "oat milk"
     assert values.list_item("we're out of coffee") == "coffee"
     assert values.message("Broadcast that Dinner is ready!") == "Dinner is ready"
+    assert values.message("shout up to everyone that we're leaving") == "we're leaving"
+    assert values.message("call out to the house: dinner's up") == "dinner's up"
     assert values.message("turn on the lights") is None

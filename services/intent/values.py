@@ -140,7 +140,8 @@ def list_item(text: str) -> str | None:
 _MESSAGE = re.compile(
     r"^(?:please\s+)?(?:"
     r"(?:tell|let) (?:everyone|everybody|the (?:whole )?(?:house|family|kids))(?: know)?"
-    r"|(?:announce|broadcast|shout)(?: (?:to|at) (?:everyone|everybody|the (?:whole )?house))?"
+    r"|(?:announce|broadcast|shout|call)(?: (?:up|down|out))?"
+    r"(?: (?:to|at) (?:everyone|everybody|the (?:whole )?house))?"
     r"(?: on all (?:the )?speakers)?"
     r")(?:\s+that)?[\s:,]+(.+)$"
 )
