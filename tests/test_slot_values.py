@@ -72,6 +72,13 @@ def test_colours_items_and_messages() -> None:
     assert values.color("make the floor lamp warm white") == "warm white"
     assert values.list_item("add oat milk to the shopping list") == "oat milk"
     assert values.list_item("we're out of coffee") == "coffee"
+    assert values.list_item("pop bin bags on the shopping list") == "bin bags"
+    assert values.list_item("shopping list avocados") == "avocados"
+    assert values.list_item("shopping list is empty") is None
+    assert values.checked_item("check off apples from my shopping list") == "apples"
+    assert values.checked_item("tick the milk off the shopping list") == "the milk"
+    assert values.checked_item("cross eggs off") == "eggs"
+    assert values.checked_item("pop bin bags on the shopping list") is None
     assert values.message("Broadcast that Dinner is ready!") == "Dinner is ready"
     assert values.message("shout up to everyone that we're leaving") == "we're leaving"
     assert values.message("call out to the house: dinner's up") == "dinner's up"

@@ -105,6 +105,12 @@ def normalize(text: str) -> str:
     return " ".join(words_to_digits(text).split())
 
 
+_LIST_INTENTS = {
+    "HassShoppingListAddItem", "HassShoppingListCompleteItem",
+    "HassListAddItem", "HassListCompleteItem", "HassListRemoveItem",
+}  # fmt: skip
+
+
 class SlotResolver:
     def __init__(self, *, home: Home) -> None:
         self.home = home
@@ -154,11 +160,12 @@ class SlotResolver:
         if intent in ("HassStartTimer", "HassIncreaseTimer", "HassDecreaseTimer"):
             slots.update(values.duration(said))
             return any(k in slots for k in ("hours", "minutes", "seconds"))
-        if intent in ("HassShoppingListAddItem", "HassListAddItem"):
-            item = values.list_item(said)
+        if intent in _LIST_INTENTS:
+            adds = intent in ("HassShoppingListAddItem", "HassListAddItem")
+            item = values.list_item(said) if adds else values.checked_item(said)
             if item:
                 slots["item"] = item
-            if intent == "HassListAddItem":
+            if intent.startswith("HassList"):
                 slots.setdefault("name", "Shopping List")
             return bool(item)
         if intent == "HassBroadcast":

@@ -114,8 +114,9 @@ def duration(text: str) -> dict[str, int | float]:
 _LIST = r"(?:the\s+|my\s+|our\s+)?(?:shopping|grocery|groceries|list|shop)"
 _LIST_ITEM = (
     r"^(.+?),?\s+(?:put|add|stick) (?:it|them|that) (?:on|to) " + _LIST,
-    r"(?:add|put|stick|throw|jot down|write down|note down|note|get)\s+(?:some\s+|more\s+)?"
-    r"(.+?)\s+(?:to|on|onto|in|for)\s+" + _LIST,
+    r"(?:add|put|stick|pop|chuck|throw|jot down|write down|note down|note|get)\s+"
+    r"(?:some\s+|more\s+)?(.+?)\s+(?:to|on|onto|in|for)\s+" + _LIST,
+    r"^(?:the\s+|my\s+|our\s+)?(?:shopping|grocery) list\s+(?!is\b|has\b)(.+)",
     r"don't let me forget (?:to (?:buy|get)\s+)?(?:some\s+)?(.+?)(?:,|$)",
     r"(?:remember|remind me) to (?:buy|get|pick up)\s+(?:some\s+)?(.+?)(?:,|$)",
     r"(?:we(?:'ve| have)? run out of|we're out of|we are out of|we're low on|running low on|"
@@ -135,6 +136,20 @@ def list_item(text: str) -> str | None:
             break
         item = match.group(1).strip(" .,!?")
     return item
+
+
+_CHECKED_ITEM = (
+    r"(?:check|tick|cross|strike|scratch|complete|delete|remove|take)\s+(?:off\s+)?(.+?)"
+    r"\s+(?:off\s+)?(?:from|on|in|off)\s+(?:of\s+)?" + _LIST,
+    r"(?:check|tick|cross|strike|scratch)\s+off\s+(.+?)(?:,|$)",
+    r"(?:check|tick|cross|strike|scratch)\s+(.+?)\s+off\b",
+)
+
+
+def checked_item(text: str) -> str | None:
+    """The item to check off or remove ("tick the milk off the shopping list" -> "the milk")."""
+    match = next((m for m in (re.search(p, text) for p in _CHECKED_ITEM) if m), None)
+    return match.group(1).strip(" .,!?") if match else None
 
 
 _MESSAGE = re.compile(
