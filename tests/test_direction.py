@@ -45,6 +45,12 @@ def test_the_direction_said_to_a_cover(text: str, direction: bool | None) -> Non
     assert said_direction(text, "cover") is direction
 
 
+def test_a_script_kicked_off_runs_and_one_stopped_stops() -> None:
+    assert said_direction("kick off my morning routine", "script") is True
+    assert said_direction("stop the bedtime script", "script") is False
+    assert said_direction("turn off the morning routine", "script") is None
+
+
 def test_a_turn_against_the_words_becomes_the_turn_they_say() -> None:
     assert intent_the_words_say("lock the front door", "HassTurnOff", {"domain": "lock"}) == (
         "HassTurnOn"

@@ -1,10 +1,10 @@
-"""Which way a request moves a lock or a cover, read from its words.
+"""Which way a request moves a lock, a cover or a script, read from its words.
 
 A sentence encoder puts "lock the front door" and "unlock the front door" almost on top of
 each other, and "open the awning" next to "close the awning". A lock moved the wrong way is
 a security problem, a cover moved the wrong way can be one too (a garage door, a gate), so
-when the recognizer's answer turns a lock or a cover on or off, the verb the person said
-decides which of the two it is.
+when the recognizer's answer turns a lock, a cover or a script on or off, the verb the
+person said decides which of the two it is ("kick off my routine" runs it).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 from slm_mesh.services.intent.result import SlotValue
 
 #: Per domain: the words that turn it on, and the words that turn it off. Home Assistant's
-#: convention: turning a lock on locks it, turning a cover on opens it.
+#: convention: turning a lock on locks it, a cover on opens it, a script on runs it.
 _WORDS = {
     "lock": (
         re.compile(r"\b(?:lock|locks|locking|lock up|bolt|latch|secure)\b"),
@@ -28,6 +28,10 @@ _WORDS = {
             r"\b(?:close|closes|closing|shut|shuts|lower|retract|retracts|roll (?:it |them )?in"
             r"|bring(?: \w+){0,3} in)\b"
         ),
+    ),
+    "script": (
+        re.compile(r"\b(?:start|starts|run|runs|launch|trigger|kick off|fire up|begin)\b"),
+        re.compile(r"\b(?:stop|stops|cancel|abort|halt|kill)\b"),
     ),
 }
 _TURN_INTENTS = {True: "HassTurnOn", False: "HassTurnOff"}
@@ -46,7 +50,7 @@ def said_direction(text: str, domain: str = "lock") -> bool | None:
 
 
 def intent_the_words_say(text: str, intent: str, slots: dict[str, SlotValue]) -> str:
-    """`intent`, or its opposite when it turns a lock or a cover the other way from what
+    """`intent`, or its opposite when it turns a lock, cover or script the other way from what
     `text` says ("open the awning" answered with HassTurnOff becomes HassTurnOn)."""
     domain = slots.get("domain")
     if intent not in _TURN_INTENTS.values() or not isinstance(domain, str) or domain not in _WORDS:
