@@ -42,6 +42,12 @@ def test_an_entity_is_found_from_its_distinctive_words() -> None:
     assert slots["name"] == "Front Lock"
 
 
+def test_a_possessive_names_its_owner() -> None:
+    mentions = MentionFinder(home=HOME).find("the speaker's too loud in the lounge's corner")
+    assert [m.target.name for m in mentions.entities] == ["Speaker"]
+    assert [m.target.name for m in mentions.areas] == ["Lounge"]
+
+
 def test_generic_words_alone_do_not_pick_an_entity() -> None:
     slots, _ = resolve("turn on the lamp in the kitchen", "HassTurnOn domain=light")
     assert "name" not in slots

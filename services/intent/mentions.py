@@ -28,7 +28,8 @@ GENERIC_WORDS = frozenset({
 
 
 def tokens(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.casefold())
+    """Words, with a possessive 's dropped ("Robbie's in the way" names Robbie)."""
+    return re.findall(r"(?<!')\b[a-z0-9]+(?:'(?!s\b)[a-z]+)?", text.casefold())
 
 
 @dataclass(frozen=True)
