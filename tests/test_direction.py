@@ -22,7 +22,7 @@ from slm_mesh.services.intent.direction import intent_the_words_say, said_direct
     ],
 )
 def test_the_direction_said(text: str, direction: bool | None) -> None:
-    assert said_direction(text) is direction
+    assert said_direction(text, "lock") is direction
 
 
 @pytest.mark.parametrize(

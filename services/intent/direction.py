@@ -37,7 +37,7 @@ _WORDS = {
 _TURN_INTENTS = {True: "HassTurnOn", False: "HassTurnOff"}
 
 
-def said_direction(text: str, domain: str = "lock") -> bool | None:
+def said_direction(text: str, domain: str) -> bool | None:
     """True when the words turn `domain` on (lock, open), False when they turn it off
     (unlock, close), None when they say neither or both."""
     on_words, off_words = _WORDS[domain]
