@@ -33,6 +33,8 @@ def test_normalize_lowercases_and_drops_punctuation_but_keeps_decimals() -> None
         ("dim it to 25%", 25),
         ("open the blinds halfway", 50),
         ("full brightness", 100),
+        ("brightness here to highest", 100),
+        ("the brightness to the lowest", 1),
         ("speaker volume to 25", 25),
         ("set it to 300 percent", None),
     ],
@@ -69,7 +71,12 @@ def test_durations(text: str, expected: dict[str, int]) -> None:
 
 
 def test_colours_items_and_messages() -> None:
-    assert values.color("make the floor lamp warm white") == "warm white"
+    assert values.color("make the floor lamp purple") == "purple"
+    assert values.color("make the floor lamp warm white") is None
+    assert values.color_temperature("make the floor lamp warm white") == 2700
+    assert values.color_temperature("set the desk lamp to daylight") == 6500
+    assert values.color_temperature("color temperature to 3000 kelvin") == 3000
+    assert values.color_temperature("make the lamp purple") is None
     assert values.list_item("add oat milk to the shopping list") == "oat milk"
     assert values.list_item("we're out of coffee") == "coffee"
     assert values.list_item("pop bin bags on the shopping list") == "bin bags"

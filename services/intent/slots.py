@@ -135,13 +135,16 @@ class SlotResolver:
     def _values(self, intent: str, said: str, original: str, slots: dict[str, SlotValue]) -> bool:
         """Fill the intent's value slots; False when a required one is missing."""
         if intent == "HassLightSet":
+            kelvin = values.color_temperature(said)
             found_color = values.color(said)
             brightness = values.percentage(said)
-            if found_color:
+            if kelvin is not None:
+                slots["temperature"] = kelvin
+            elif found_color:
                 slots["color"] = found_color
             elif brightness is not None:
                 slots["brightness"] = brightness
-            return bool(found_color) or brightness is not None
+            return kelvin is not None or bool(found_color) or brightness is not None
         if intent in ("HassSetPosition", "HassSetVolume", "HassFanSetSpeed"):
             slot = {"HassSetPosition": "position", "HassSetVolume": "volume_level",
                     "HassFanSetSpeed": "percentage"}[intent]  # fmt: skip

@@ -11,12 +11,20 @@ import re
 
 from slm_mesh.services.intent.numbers import as_number
 
-#: Colours Home Assistant's `color` list knows in English.
+#: Colours Home Assistant's `color` list knows in English, and a few more.
 COLORS = (
     "white", "black", "red", "orange", "yellow", "green", "blue", "purple", "brown", "pink",
     "turquoise", "violet", "indigo", "magenta", "cyan", "lime", "gold", "silver", "teal",
-    "lavender", "warm white", "cool white",
+    "lavender",
 )  # fmt: skip
+#: Home Assistant's `color_temperature_names`: whites are colour temperatures, in kelvin.
+COLOR_TEMPERATURES = (
+    (re.compile(r"\bcandle ?light\b"), 1900),
+    (re.compile(r"\bwarm white\b"), 2700),
+    (re.compile(r"\b(?:cool|cold) white\b"), 4000),
+    (re.compile(r"\bday ?light\b"), 6500),
+)
+_KELVIN = re.compile(r"\b(\d{4,5})\s*(?:k|kelvin)\b")
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _HALF = re.compile(r"\b(half ?way|half)\b")
 _FRACTIONS = (("3 quarters", 75), ("a quarter", 25), ("1 quarter", 25), ("a third", 33),
@@ -39,8 +47,10 @@ def percentage(text: str) -> int | float | None:
         value = 50
     if value is None:
         value = next((v for phrase, v in _FRACTIONS if re.search(rf"\b{phrase}\b", text)), None)
-    if value is None and re.search(r"\b(full|max(imum)?|all the way)\b", text):
+    if value is None and re.search(r"\b(full|max(imum)?|highest|all the way)\b", text):
         value = 100
+    if value is None and re.search(r"\b(min(imum)?|lowest)\b", text):
+        value = 1  # Home Assistant's `brightness_level`: the lowest that is still on
     if value is None:
         value = _number(r"^\D*?\b" + _NUMBER + r"\b\D*$", text)
     return value if value is not None and 0 <= value <= 100 else None
@@ -65,10 +75,20 @@ def temperature_unit(text: str) -> str | None:
 
 
 def color(text: str) -> str | None:
+    for pattern, _ in COLOR_TEMPERATURES:
+        text = pattern.sub(" ", text)  # "warm white" is a temperature, not white
     for name in sorted(COLORS, key=len, reverse=True):
         if re.search(rf"\b{name}\b", text):
             return name
     return None
+
+
+def color_temperature(text: str) -> int | None:
+    """Kelvin, from a white's name ("warm white" -> 2700) or a number ("3000 k")."""
+    kelvin = next((k for pattern, k in COLOR_TEMPERATURES if pattern.search(text)), None)
+    if kelvin is None and (match := _KELVIN.search(text)):
+        kelvin = int(match.group(1))
+    return kelvin if kelvin is not None and 1000 <= kelvin <= 10000 else None
 
 
 _UNITS = {"hour": "hours", "hr": "hours", "minute": "minutes", "min": "minutes",
