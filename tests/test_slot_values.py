@@ -90,3 +90,21 @@ def test_colours_items_and_messages() -> None:
     assert values.message("shout up to everyone that we're leaving") == "we're leaving"
     assert values.message("call out to the house: dinner's up") == "dinner's up"
     assert values.message("turn on the lights") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("play the news", ("the news", None)),
+        ("play jazz album", ("jazz", "album")),
+        ("play the track yesterday", ("yesterday", "track")),
+        (
+            "play the bohemian rhapsody playlist on the kitchen radio",
+            ("bohemian rhapsody", "playlist"),
+        ),
+        ("play songs in the key of life", ("songs in the key of life", None)),
+        ("turn on the radio", None),
+    ],
+)
+def test_what_to_play(text: str, expected: tuple[str, str | None] | None) -> None:
+    assert values.media_search(text, is_place=lambda words: "radio" in words) == expected

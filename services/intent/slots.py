@@ -171,12 +171,24 @@ class SlotResolver:
             if intent.startswith("HassList"):
                 slots.setdefault("name", "Shopping List")
             return bool(item)
+        if intent == "HassMediaSearchAndPlay":
+            found = values.media_search(said, is_place=self._names_a_place)
+            if found is not None:
+                slots["search_query"], media_class = found
+                if media_class is not None:
+                    slots["media_class"] = media_class
+            return found is not None
         if intent == "HassBroadcast":
             message = values.message(original)
             if message:
                 slots["message"] = message
             return bool(message)
         return True
+
+    def _names_a_place(self, words: str) -> bool:
+        """True when `words` name one of the home's devices or areas ("the kitchen radio")."""
+        mentions = self.mentions.find(words)
+        return bool(mentions.entities or mentions.areas or mentions.floors)
 
     def _target(
         self,
@@ -230,4 +242,5 @@ _TARGET_OPTIONAL = frozenset({
     "HassClimateGetTemperature", "HassClimateSetTemperature", "HassMediaPause",
     "HassMediaUnpause", "HassMediaNext", "HassMediaPrevious", "HassVacuumCleanArea",
     "HassSetVolume", "HassSetVolumeRelative", "HassMediaPlayerMute", "HassMediaPlayerUnmute",
+    "HassMediaSearchAndPlay",
 })  # fmt: skip

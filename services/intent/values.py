@@ -8,6 +8,7 @@ returns a value or None; which readers run is the intent's business (`slots.py`)
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from slm_mesh.services.intent.numbers import as_number
 
@@ -170,6 +171,31 @@ def checked_item(text: str) -> str | None:
     """The item to check off or remove ("tick the milk off the shopping list" -> "the milk")."""
     match = next((m for m in (re.search(p, text) for p in _CHECKED_ITEM) if m), None)
     return match.group(1).strip(" .,!?") if match else None
+
+
+#: Home Assistant's `media_class` list: the words, and the class each names.
+_MEDIA_CLASSES = {"artist": "artist", "album": "album", "song": "track", "track": "track",
+                  "playlist": "playlist", "podcast": "podcast", "movie": "movie",
+                  "film": "movie", "tv show": "tv_show", "show": "tv_show"}  # fmt: skip
+_CLASS_WORDS = "|".join(sorted(_MEDIA_CLASSES, key=len, reverse=True))
+
+
+def media_search(text: str, *, is_place: Callable[[str], bool]) -> tuple[str, str | None] | None:
+    """What to play and, when said, its media class: "play jazz album" -> ("jazz", "album").
+    A trailing "on …" / "in …" that `is_place` (a device or an area) is not part of it."""
+    match = re.search(r"\b(?:play|put on|stream|listen to)\s+(?:me\s+|some\s+)?(.+)$", text)
+    if match is None:
+        return None
+    query, media_class = match.group(1), None
+    place = re.search(r"\s+(?:on|in)\s+(.+)$", query)
+    if place and is_place(place.group(1)):
+        query = query[: place.start()]
+    if lead := re.match(rf"(?:the\s+|an?\s+)?({_CLASS_WORDS})\s+(.+)$", query):
+        media_class, query = _MEDIA_CLASSES[lead.group(1)], lead.group(2)
+    elif trail := re.match(rf"(?:the\s+)?(.+?)\s+({_CLASS_WORDS})$", query):
+        query, media_class = trail.group(1), _MEDIA_CLASSES[trail.group(2)]
+    query = query.strip(" .,!?")
+    return (query, media_class) if query else None
 
 
 _MESSAGE = re.compile(
