@@ -108,3 +108,17 @@ def test_colours_items_and_messages() -> None:
 )
 def test_what_to_play(text: str, expected: tuple[str, str | None] | None) -> None:
     assert values.media_search(text, is_place=lambda words: "radio" in words) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("is the porch light on", "on"),
+        ("is the side gate locked or not", "locked"),
+        ("is the garage door shut", "closed"),
+        ("is the light on the porch on", "on"),
+        ("did I remember to lock the front door", None),
+    ],
+)
+def test_the_state_a_question_asks_about(text: str, expected: str | None) -> None:
+    assert values.state(text) == expected

@@ -171,6 +171,11 @@ class SlotResolver:
             if intent.startswith("HassList"):
                 slots.setdefault("name", "Shopping List")
             return bool(item)
+        if intent == "HassGetState":
+            asked = values.state(said)
+            if asked is not None:
+                slots["state"] = asked
+            return True
         if intent == "HassMediaSearchAndPlay":
             found = values.media_search(said, is_place=self._names_a_place)
             if found is not None:

@@ -173,6 +173,21 @@ def checked_item(text: str) -> str | None:
     return match.group(1).strip(" .,!?") if match else None
 
 
+#: The states Home Assistant's state questions name (`on_off_states`, `cover_states`,
+#: `lock_states`), as the words say them and as Home Assistant spells them.
+_STATES = {"on": "on", "off": "off", "open": "open", "closed": "closed", "shut": "closed",
+           "opening": "opening", "closing": "closing", "shutting": "closing",
+           "locked": "locked", "unlocked": "unlocked"}  # fmt: skip
+_STATE_WORDS = re.compile(rf"\b({'|'.join(_STATES)})\b")
+
+
+def state(text: str) -> str | None:
+    """The state a question asks about ("is the porch light on" -> "on"); the last one said,
+    since a state comes after its device ("is the light on the porch on")."""
+    said = _STATE_WORDS.findall(text)
+    return _STATES[said[-1]] if said else None
+
+
 #: Home Assistant's `media_class` list: the words, and the class each names.
 _MEDIA_CLASSES = {"artist": "artist", "album": "album", "song": "track", "track": "track",
                   "playlist": "playlist", "podcast": "podcast", "movie": "movie",
