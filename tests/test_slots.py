@@ -48,6 +48,17 @@ def test_a_possessive_names_its_owner() -> None:
     assert [m.target.name for m in mentions.areas] == ["Lounge"]
 
 
+def test_a_time_of_day_names_no_device() -> None:
+    home = parse_home("""
+areas: [{name: Nursery, id: nursery}]
+entities: [{name: Night Light, id: light.night, area: nursery}, {name: Lamp, id: light.lamp}]
+""")
+    finder = MentionFinder(home=home)
+    assert finder.find("lock up for the night").entities == ()
+    assert [m.target.name for m in finder.find("night light on").entities] == ["Night Light"]
+    assert [m.target.name for m in finder.find("the night one, please").entities] == ["Night Light"]
+
+
 def test_generic_words_alone_do_not_pick_an_entity() -> None:
     slots, _ = resolve("turn on the lamp in the kitchen", "HassTurnOn domain=light")
     assert "name" not in slots

@@ -84,6 +84,8 @@ class MentionFinder:
                 if tuple(words[start : start + n]) == phrase and not any(taken[start : start + n]):
                     taken[start : start + n] = [True] * n
                     exact[_kind(item)].append(Mention(item, start, start + n, 1.0 + n, said))
+        for start, end in _time_phrases(words):
+            taken[start:end] = [True] * (end - start)  # "for the night" names no Night Light
         fuzzy = self._fuzzy_entities(words, taken) if not exact["entity"] else []
         return Mentions(
             entities=tuple(exact["entity"] + fuzzy),
@@ -112,6 +114,26 @@ class MentionFinder:
                     positions = [at for at in hits.values() if at is not None]
                     found.append(Mention(entity, min(positions), max(positions) + 1, score, said))
         return found
+
+
+#: Times of day said as times, not as names: the fuzzy pass leaves them alone.
+_TIME_PHRASES = tuple(
+    tuple(phrase.split())
+    for phrase in (
+        "for the night", "through the night", "during the night", "all night", "at night",
+        "overnight", "tonight", "in the morning", "this morning", "in the evening",
+        "this evening", "this afternoon",
+    )
+)  # fmt: skip
+
+
+def _time_phrases(words: list[str]) -> list[tuple[int, int]]:
+    return [
+        (start, start + len(phrase))
+        for phrase in _TIME_PHRASES
+        for start in range(len(words) - len(phrase) + 1)
+        if tuple(words[start : start + len(phrase)]) == phrase
+    ]
 
 
 def _find_word(word: str, free: list[tuple[int, str]]) -> int | None:
