@@ -52,6 +52,7 @@ def test_the_requesting_devices_area_is_used_for_elliptic_commands(
         ("please lock the front door", "HassTurnOn"),
         ("unlock the front door", "HassTurnOff"),
         ("unbolt the front door for the kids", "HassTurnOff"),
+        ("secure the front door", "HassTurnOn"),
     ],
 )
 def test_a_lock_named_by_its_door_moves_the_way_the_words_say(
@@ -59,6 +60,13 @@ def test_a_lock_named_by_its_door_moves_the_way_the_words_say(
 ) -> None:
     result = demo_recognizer.recognize(IntentRequest(text))
     assert (result.intent, result.slots.get("name")) == (intent, "Front Lock"), result.reason
+
+
+def test_locking_up_for_the_night_locks_and_lights_nothing(
+    demo_recognizer: IntentRecognizer,
+) -> None:
+    result = demo_recognizer.recognize(IntentRequest("lock up for the night"))
+    assert (result.intent, result.slots) == ("HassTurnOn", {"domain": "lock"}), result.reason
 
 
 def test_most_dev_examples_are_right(demo_recognizer: IntentRecognizer, data_dir: Path) -> None:

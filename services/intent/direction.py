@@ -35,6 +35,10 @@ _WORDS = {
     ),
 }
 _TURN_INTENTS = {True: "HassTurnOn", False: "HassTurnOff"}
+TURN_INTENTS = frozenset(_TURN_INTENTS.values())
+#: Domains whose words name a way only that kind of device moves ("start" and "stop" say
+#: too little on their own to make a sentence a turn of something).
+_UNMISTAKABLE = ("lock", "cover")
 
 
 def said_direction(text: str, domain: str) -> bool | None:
@@ -47,6 +51,11 @@ def said_direction(text: str, domain: str) -> bool | None:
     if on == off:
         return None
     return on
+
+
+def says_which_way(text: str) -> bool:
+    """True when the words alone say a lock or a cover is to be turned one way."""
+    return any(said_direction(text, domain) is not None for domain in _UNMISTAKABLE)
 
 
 def intent_the_words_say(text: str, intent: str, slots: dict[str, SlotValue]) -> str:

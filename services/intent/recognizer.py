@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from slm_mesh.services.errors import InvalidRequestError
-from slm_mesh.services.intent.direction import intent_the_words_say
+from slm_mesh.services.intent.direction import TURN_INTENTS, intent_the_words_say, says_which_way
 from slm_mesh.services.intent.head import IntentHeads
 from slm_mesh.services.intent.home import Area, Home
 from slm_mesh.services.intent.lexical import lexical_features
@@ -57,6 +57,9 @@ class IntentRecognizer:
         self.max_text_chars = max_text_chars
         self.resolver = SlotResolver(home=home)
         self._out_of_scope_index = self.head.labels.index(OUT_OF_SCOPE)
+        self._turn_indices = [
+            i for i, key in enumerate(self.head.labels) if Label.parse(key).intent in TURN_INTENTS
+        ]
 
     def for_home(self, home: Home, templates: TemplateMatcher | None) -> IntentRecognizer:
         """The same model and heads over another home: its names, areas and templates are
@@ -142,7 +145,10 @@ class IntentRecognizer:
             return IntentResult(
                 text, None, {}, top, "none", f"out of scope at {top:.2f}", out_of_scope
             )
-        if top < self.min_confidence:
+        # "Secure the front door": the head spreads itself over turning on and turning off,
+        # but the words say which way; it need only be sure that something is turned.
+        turn_sure = float(probs[self._turn_indices].sum()) if says_which_way(text) else 0.0
+        if max(top, turn_sure if ranked[0] in self._turn_indices else 0.0) < self.min_confidence:
             return IntentResult(
                 text, None, {}, 1.0 - top, "none", f"unsure: {top_label} at {top:.2f}", out_of_scope
             )
@@ -150,6 +156,8 @@ class IntentRecognizer:
         for index in ranked[:_CANDIDATES]:
             key = self.head.labels[index]
             confidence = float(probs[index])
+            if index in self._turn_indices:
+                confidence = max(confidence, turn_sure)
             if key == OUT_OF_SCOPE or confidence < self.min_confidence * 0.3:
                 break
             label = Label.parse(key)
