@@ -84,8 +84,6 @@ class MentionFinder:
                 if tuple(words[start : start + n]) == phrase and not any(taken[start : start + n]):
                     taken[start : start + n] = [True] * n
                     exact[_kind(item)].append(Mention(item, start, start + n, 1.0 + n, said))
-        for start, end in _time_phrases(words):
-            taken[start:end] = [True] * (end - start)  # "for the night" names no Night Light
         fuzzy = self._fuzzy_entities(words, taken) if not exact["entity"] else []
         return Mentions(
             entities=tuple(exact["entity"] + fuzzy),
@@ -94,6 +92,8 @@ class MentionFinder:
         )
 
     def _fuzzy_entities(self, words: list[str], taken: list[bool]) -> list[Mention]:
+        for start, end in _time_phrases(words):
+            taken[start:end] = [True] * (end - start)  # "for the night" names no Night Light
         free = [(i, w) for i, w in enumerate(words) if not taken[i]]
         found = []
         for entity in self.home.entities:
