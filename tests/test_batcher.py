@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import math
 import threading
 from collections.abc import Awaitable
 from typing import TypeVar
@@ -65,8 +64,7 @@ def test_an_error_reaches_only_the_callers_of_its_batch() -> None:
     recorder = Recorder()
 
     async def scenario() -> list[object]:
-        # Never idle: every request queues, so the batches are known in advance.
-        async with MicroBatcher(process=recorder, max_batch_size=2, quiet_ms=math.inf) as batcher:
+        async with MicroBatcher(process=recorder, max_batch_size=2) as batcher:
             first = await asyncio.gather(
                 *(batcher.submit(i) for i in (1, -1, 2, 3)), return_exceptions=True
             )
@@ -90,35 +88,36 @@ def test_lone_requests_do_not_wait_for_a_batch_to_form() -> None:
     assert recorder.batches == [[0], [1], [2]]
 
 
-def test_a_lone_request_after_a_quiet_spell_runs_at_once_on_the_callers_thread() -> None:
+def test_requests_arriving_while_a_batch_runs_form_the_next_batch_off_the_event_loop() -> None:
     recorder = Recorder()
+    running = threading.Event()
+    release = threading.Event()
 
-    async def scenario() -> int:
-        async with MicroBatcher(process=recorder) as batcher:
-            return await batcher.submit(21)
-
-    assert _run(scenario()) == 42
-    assert recorder.threads == [threading.get_ident()]
-
-
-def test_requests_back_to_back_queue_for_the_worker_thread() -> None:
-    recorder = Recorder()
+    def held_first(items: list[int]) -> list[int]:
+        if not recorder.batches:
+            running.set()
+            release.wait(timeout=10)
+        return recorder(items)
 
     async def scenario() -> list[int]:
-        async with MicroBatcher(process=recorder, max_batch_size=8) as batcher:
-            return await asyncio.gather(*(batcher.submit(i) for i in range(20)))
+        async with MicroBatcher(process=held_first, max_batch_size=8) as batcher:
+            first = asyncio.create_task(batcher.submit(0))
+            await asyncio.to_thread(running.wait, 10)
+            later = [asyncio.create_task(batcher.submit(i)) for i in range(1, 6)]
+            await asyncio.sleep(0.01)
+            release.set()
+            return [await first, *[await task for task in later]]
 
-    assert _run(scenario()) == [i * 2 for i in range(20)]
-    here = threading.get_ident()
-    assert recorder.batches[0] == [0] and recorder.threads[0] == here
-    assert all(thread != here for thread in recorder.threads[1:])
+    assert _run(scenario()) == [i * 2 for i in range(6)]
+    assert recorder.batches == [[0], [1, 2, 3, 4, 5]]
+    assert threading.get_ident() not in recorder.threads
 
 
 def test_cancelled_callers_are_skipped() -> None:
     recorder = Recorder()
 
     async def scenario() -> int:
-        async with MicroBatcher(process=recorder, quiet_ms=math.inf) as batcher:
+        async with MicroBatcher(process=recorder) as batcher:
             gone = asyncio.create_task(batcher.submit(1))
             kept = asyncio.create_task(batcher.submit(2))
             await asyncio.sleep(0)  # both are queued, the collector has not run yet
@@ -172,5 +171,3 @@ def test_bad_settings_are_refused() -> None:
         MicroBatcher(process=Recorder(), max_batch_size=0)
     with pytest.raises(ValueError, match="max_wait_ms"):
         MicroBatcher(process=Recorder(), max_wait_ms=-1)
-    with pytest.raises(ValueError, match="quiet_ms"):
-        MicroBatcher(process=Recorder(), quiet_ms=-1)

@@ -18,7 +18,7 @@ def test_default_model_gives_a_unit_vector(embedder: Embedder) -> None:
 
 
 @pytest.mark.slow
-def test_padding_in_a_batch_does_not_change_vectors(embedder: Embedder) -> None:
+def test_a_texts_vector_is_the_same_alone_or_in_any_batch(embedder: Embedder) -> None:
     texts = [
         "hi",
         "turn on the light",
@@ -26,7 +26,8 @@ def test_padding_in_a_batch_does_not_change_vectors(embedder: Embedder) -> None:
     ]
     batch = embedder.embed(texts)
     alone = np.vstack([embedder.embed([text]) for text in texts])
-    np.testing.assert_allclose(batch, alone, atol=1e-6)
+    np.testing.assert_array_equal(batch, alone)  # int8: dynamic quantization, per text
+    np.testing.assert_array_equal(embedder.embed(texts * 40)[-3:], batch)  # split up
 
 
 @pytest.mark.slow

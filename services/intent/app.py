@@ -17,6 +17,7 @@ from importlib import metadata, resources
 from pathlib import Path
 
 import structlog
+from threadpoolctl import threadpool_limits
 
 from slm_mesh.services.intent.grpc_service import IntentServicer
 from slm_mesh.services.intent.home import Home, load_home
@@ -84,6 +85,9 @@ def build_recognizer(
     )
     templates = TemplateMatcher(home=home, language=home.language)
     templates.prepare()
+    # Training is done; from here on numpy's products are the heads' small ones, and
+    # OpenBLAS's helper threads would spin after each, taking the core the model needs.
+    threadpool_limits(1, user_api="blas")
     recognizer = IntentRecognizer(
         home=home,
         embed=embedder.embed,

@@ -5,14 +5,16 @@ of Home Assistant's templates costs 10 ms of pure Python, three times the SLM it
 small head on the sentence's words alone (microseconds) names the two most likely intents,
 and only their templates are tried. The SLM runs only for sentences no template matched.
 
-Knows nothing of gRPC or MQTT. Works on batches, because the service's micro-batcher
-hands it concurrent requests at once.
+Knows nothing of gRPC or MQTT. Works on batches, in two steps that a caller may run apart:
+`match_templates` (pure Python) and `answer_the_rest`, given the SLM's vectors for what the
+templates left; the service batches only the vectors across concurrent requests.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -31,6 +33,24 @@ _CANDIDATES = 3
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
 #: How many of the word head's most likely intents get their templates tried.
 _TEMPLATE_INTENTS = 2
+
+
+@dataclass(frozen=True)
+class TemplatePass:
+    """A batch after tier 0: what the templates answered, and which texts the SLM must."""
+
+    texts: list[str]
+    areas: list[Area | None]
+    words: np.ndarray
+    results: list[IntentResult | None]
+
+    @property
+    def pending(self) -> list[int]:
+        return [i for i, result in enumerate(self.results) if result is None]
+
+    @property
+    def pending_texts(self) -> list[str]:
+        return [self.texts[i] for i in self.pending]
 
 
 class IntentRecognizer:
@@ -106,21 +126,32 @@ class IntentRecognizer:
 
     def recognize_batch(self, requests: Sequence[IntentRequest]) -> list[IntentResult]:
         """Answers in order; raises InvalidRequestError for the first invalid request."""
+        first = self.match_templates(requests)
+        return self.answer_the_rest(first, self.embed(first.pending_texts))
+
+    def match_templates(self, requests: Sequence[IntentRequest]) -> TemplatePass:
+        """Tier 0, pure Python: raises InvalidRequestError for the first invalid request."""
         areas = [self.validate(request) for request in requests]
         texts = [request.text.strip() for request in requests]
-        if not texts:
-            return []
         words = lexical_features(texts)
         results: list[IntentResult | None] = [None] * len(texts)
-        if self.templates is not None:
+        if self.templates is not None and texts:
             for i, probs in enumerate(self.words_head.probabilities(words)):
                 only = self._likely_intents(probs)
                 results[i] = self.templates.match(texts[i], area=areas[i], only=only)
-        pending = [i for i, result in enumerate(results) if result is None]
+        return TemplatePass(texts, areas, words, results)
+
+    def answer_the_rest(
+        self, first: TemplatePass, vectors: np.ndarray | Sequence[np.ndarray]
+    ) -> list[IntentResult]:
+        """Tier 1 for what the templates left, given the SLM's vectors for those texts
+        (one row each, in the order of `first.pending_texts`)."""
+        results = list(first.results)
+        pending = first.pending
         if pending:
-            features = np.hstack([self.embed([texts[i] for i in pending]), words[pending]])
+            features = np.hstack([np.vstack(vectors), first.words[pending]])
             for i, probs in zip(pending, self.head.probabilities(features), strict=True):
-                results[i] = self._decide(texts[i], probs, areas[i])
+                results[i] = self._decide(first.texts[i], probs, first.areas[i])
         return [result for result in results if result is not None]
 
     def _likely_intents(self, probs: np.ndarray) -> set[str]:

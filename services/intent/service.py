@@ -1,14 +1,18 @@
 """The intent core behind an asyncio face: concurrent requests share micro-batches.
 
-Validation happens at once, on the caller's task, so one bad request fails alone; valid
-requests queue for the micro-batcher, which runs the recognizer in a worker thread
-(ONNX Runtime releases the GIL) on as many of them as arrived together.
+Validation and tier 0 (templates: pure Python, a fraction of a millisecond) happen at once,
+on the caller's task, so one bad request fails alone and a template match answers without
+waiting. Only the texts the SLM must read queue for the micro-batcher, which embeds them in
+one model call in a worker thread (ONNX Runtime releases the GIL); their answers are then
+decided here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from types import TracebackType
+
+import numpy as np
 
 from slm_mesh.services.intent.recognizer import IntentRecognizer
 from slm_mesh.services.intent.result import IntentRequest, IntentResult
@@ -20,8 +24,8 @@ class IntentService:
         self, *, recognizer: IntentRecognizer, max_batch_size: int = 32, max_wait_ms: float = 2.0
     ) -> None:
         self.recognizer = recognizer
-        self._batcher: MicroBatcher[IntentRequest, IntentResult] = MicroBatcher(
-            process=self._recognize_batch,
+        self._batcher: MicroBatcher[str, np.ndarray] = MicroBatcher(
+            process=self._embed,
             max_batch_size=max_batch_size,
             max_wait_ms=max_wait_ms,
         )
@@ -39,15 +43,17 @@ class IntentService:
         await self._batcher.__aexit__(exc_type, exc, traceback)
 
     def use(self, recognizer: IntentRecognizer) -> None:
-        """Answer with `recognizer` from now on (a home that changed); batches already
-        running finish with the one they started with."""
+        """Answer with `recognizer` from now on (a home that changed); requests already
+        past their templates finish with the one they started with."""
         self.recognizer = recognizer
 
-    def _recognize_batch(self, requests: list[IntentRequest]) -> list[IntentResult]:
-        return self.recognizer.recognize_batch(requests)
+    def _embed(self, texts: list[str]) -> list[np.ndarray]:
+        return list(self.recognizer.embed(texts))
 
     async def recognize_many(self, requests: Sequence[IntentRequest]) -> list[IntentResult]:
         """Answers in order; InvalidRequestError for the first request that is refused."""
-        for request in requests:
-            self.recognizer.validate(request)
-        return await self._batcher.submit_many(list(requests))
+        recognizer = self.recognizer
+        first = recognizer.match_templates(requests)
+        texts = first.pending_texts
+        vectors = await self._batcher.submit_many(texts) if texts else []
+        return recognizer.answer_the_rest(first, vectors)

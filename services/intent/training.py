@@ -30,8 +30,8 @@ from slm_mesh.services.intent.lexical import lexical_features
 from slm_mesh.services.intent.slots import OUT_OF_SCOPE, Label
 from slm_mesh.services.intent.templates import sample_training_sentences
 
-#: Bump when the training set or the head changes, so old caches are not reused.
-TRAINING_VERSION = 9
+#: Bump when the training set, the head or the embeddings change, so old caches are not reused.
+TRAINING_VERSION = 10
 log = structlog.get_logger(__name__)
 
 Embed = Callable[[Sequence[str]], np.ndarray]

@@ -1,22 +1,18 @@
 """Dynamic micro-batching: concurrent requests share one model call, as in Triton.
 
-Policy: a request that finds the batcher idle runs at once, alone — batching never adds
-latency to a lone request. Idle means nothing running or queued, nothing finished in the
-last `quiet_ms`, and no request had to queue in the last 50 ms; such a request runs right
-there on the caller's thread, because handing it to a worker thread and back costs about
-half a millisecond on a small machine, and nothing is in flight that it could hold up.
-Requests that arrive back to back are load: they queue, and for a while after, requests
-keep queueing, so that concurrent callers keep sharing batches in the worker.
-While a batch is running, the next one forms: it takes everything queued, waits up to
-`max_wait_ms` for more (the executor is busy anyway), then keeps collecting until a slot
-frees or `max_batch_size` is reached; batches run in the executor, leaving the loop free.
+Policy: a request that finds the model free goes to it at once, alone, so batching never
+adds latency to a lone request. While a batch is running, the next one forms: it takes
+everything queued, waits up to `max_wait_ms` for more (the model is busy anyway), then keeps
+collecting until a slot frees or `max_batch_size` is reached. Batches run in an executor
+thread, leaving the event loop free; the moment one finishes, its slot is given back and the
+next batch is handed over before the finished batch's results are delivered, so the model
+never waits on the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import math
 from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
@@ -25,17 +21,13 @@ R = TypeVar("R")
 
 _Entry = tuple[T, "asyncio.Future[R]"]
 _STOP = object()
-#: After a request had to queue, how long requests keep queueing rather than running alone.
-_LOAD_MEMORY_S = 0.05
 
 
 class MicroBatcher(Generic[T, R]):
     """Collects items from many coroutines and hands them to `process` in batches.
 
-    `process` runs in an executor thread (or, for a request that finds the batcher idle,
-    on the caller's) and must return one result per item, in order. If it raises, every
-    caller of that batch gets the exception; other batches go on. `quiet_ms=math.inf`
-    sends every request through the queue.
+    `process` runs in an executor thread and must return one result per item, in order.
+    If it raises, every caller of that batch gets the exception; other batches go on.
     """
 
     def __init__(
@@ -46,7 +38,6 @@ class MicroBatcher(Generic[T, R]):
         max_wait_ms: float = 2.0,
         executor: concurrent.futures.Executor | None = None,
         max_concurrent_batches: int = 1,
-        quiet_ms: float = 0.5,
     ) -> None:
         if max_batch_size < 1:
             raise ValueError(f"max_batch_size must be at least 1, got {max_batch_size}")
@@ -56,8 +47,6 @@ class MicroBatcher(Generic[T, R]):
             raise ValueError(
                 f"max_concurrent_batches must be at least 1, got {max_concurrent_batches}"
             )
-        if quiet_ms < 0:
-            raise ValueError(f"quiet_ms must not be negative, got {quiet_ms}")
         self._process = process
         self._max_batch_size = max_batch_size
         self._max_wait_s = max_wait_ms / 1000
@@ -70,10 +59,6 @@ class MicroBatcher(Generic[T, R]):
         self._slots: asyncio.Semaphore | None = None
         self._collector: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
-        self._forming = False
-        self._quiet_s = quiet_ms / 1000
-        self._last_done = -math.inf
-        self._last_queued = -math.inf
         self._closed = False
         self.batches = 0
         """Batches handed to `process` so far (with `items`, the mean batch size for stats)."""
@@ -109,50 +94,20 @@ class MicroBatcher(Generic[T, R]):
 
     async def submit(self, item: T) -> R:
         """The result for one item, computed in a batch with whatever else is waiting."""
-        if self._idle():
-            return self._process_now([item])[0]
         return await self._enqueue(item)
 
     async def submit_many(self, items: Iterable[T]) -> list[R]:
         """Results for several items, in order; they may be split across batches."""
-        batch = list(items)
-        if batch and len(batch) <= self._max_batch_size and self._idle():
-            return self._process_now(batch)
-        futures = [self._enqueue(item) for item in batch]
+        futures = [self._enqueue(item) for item in items]
         return list(await asyncio.gather(*futures))
-
-    def _idle(self) -> bool:
-        if self._closed or self._collector is None:
-            return False  # `_enqueue` says why
-        now = asyncio.get_running_loop().time()
-        return (
-            not self._running
-            and not self._forming
-            and self._queue.empty()
-            and now - self._last_done > self._quiet_s
-            and now - self._last_queued > _LOAD_MEMORY_S
-        )
-
-    def _process_now(self, items: list[T]) -> list[R]:
-        self.batches += 1
-        self.items += len(items)
-        try:
-            results = self._process(items)
-        finally:
-            self._last_done = asyncio.get_running_loop().time()
-        if len(results) != len(items):
-            raise ValueError(f"process returned {len(results)} results for {len(items)} items")
-        return results
 
     def _enqueue(self, item: T) -> asyncio.Future[R]:
         if self._closed:
             raise RuntimeError("this MicroBatcher is closed")
         if self._collector is None:
             raise RuntimeError("MicroBatcher not started: call start() or use `async with`")
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[R] = loop.create_future()
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((item, future))
-        self._last_queued = loop.time()
         return future
 
     async def _collect(self) -> None:
@@ -163,7 +118,6 @@ class MicroBatcher(Generic[T, R]):
             if first is _STOP:
                 return
             batch: list[_Entry[T, R]] = [first]  # type: ignore[list-item]
-            self._forming = True
             stopping = self._drain(batch)
             if not stopping and len(batch) < self._max_batch_size and self._running:
                 stopping = await self._wait_for_more(batch)
@@ -171,13 +125,10 @@ class MicroBatcher(Generic[T, R]):
             if not stopping:
                 stopping = self._drain(batch)  # what arrived while we waited for a slot
             live = [(item, fut) for item, fut in batch if not fut.done()]  # skip the cancelled
-            self._forming = False
             if not live:
                 self._slots.release()
                 continue
-            task = asyncio.get_running_loop().create_task(self._run(live))
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+            self._launch(live)
 
     def _drain(self, batch: list[_Entry[T, R]]) -> bool:
         """Move already-queued requests into `batch`; True once the stop marker is seen."""
@@ -202,16 +153,26 @@ class MicroBatcher(Generic[T, R]):
             batch.append(entry)  # type: ignore[arg-type]
         return False
 
-    async def _run(self, batch: list[_Entry[T, R]]) -> None:
-        assert self._slots is not None
+    def _launch(self, batch: list[_Entry[T, R]]) -> None:
+        """Hand the batch to the executor now; a task delivers its results."""
         items = [item for item, _ in batch]
         self.batches += 1
         self.items += len(items)
+        loop = asyncio.get_running_loop()
+        running = loop.run_in_executor(self._executor, self._process, items)
+        task = loop.create_task(self._deliver(batch, running))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _deliver(self, batch: list[_Entry[T, R]], running: asyncio.Future[list[R]]) -> None:
+        assert self._slots is not None
         try:
-            loop = asyncio.get_running_loop()
-            results = await loop.run_in_executor(self._executor, self._process, items)
-            if len(results) != len(items):
-                raise ValueError(f"process returned {len(results)} results for {len(items)} items")
+            try:
+                results = await running
+            finally:
+                self._slots.release()  # the next batch goes before these results are handed out
+            if len(results) != len(batch):
+                raise ValueError(f"process returned {len(results)} results for {len(batch)} items")
         except Exception as err:
             for _, future in batch:
                 if not future.done():
@@ -220,6 +181,3 @@ class MicroBatcher(Generic[T, R]):
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
-        finally:
-            self._last_done = asyncio.get_running_loop().time()
-            self._slots.release()

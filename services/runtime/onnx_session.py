@@ -1,7 +1,8 @@
 """ONNX Runtime sessions tuned for a small box shared by several services, and the embedder.
 
 One `InferenceSession` is shared by all threads of a service: ORT releases the GIL in `run()`
-and a session is thread-safe, so batches from an executor run in parallel.
+and a session is thread-safe, so batches from an executor run in parallel. int8 models run
+wrapped so that a batch is one call while each text is computed alone (`per_text_batches`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tokenizers import Tokenizer
 
 from slm_mesh.services.errors import ModelError
 from slm_mesh.services.runtime.model_store import verify_sha256
+from slm_mesh.services.runtime.per_text_batches import per_text_model_path, write_per_text_model
 from slm_mesh.services.runtime.plugins import ModelPlugin
 from slm_mesh.services.runtime.precision import (
     Precision,
@@ -29,6 +31,10 @@ from slm_mesh.services.runtime.precision import (
 
 _TEXT_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _INT8_FLAGS = ("avx512_vnni", "avx_vnni", "asimddp")
+#: A per-text model runs a batch this large split across the pool's threads (training,
+#: evaluation). A service's micro-batches are smaller and run as one call on the batcher's
+#: thread: its event loop needs the other core.
+_SPLIT_FROM = 64
 
 
 def create_session(model: Path, *, intra_op_threads: int | None = None) -> ort.InferenceSession:
@@ -91,8 +97,13 @@ class Embedder:
                     verify_sha256(path, pin, cache_dir=cache_dir)
         self._plugin = plugin
         self._precision = choose_precision(precision, int8_dot_product=cpu_int8_support())
-        if cache_dir is None and self._precision == "int8" and not has_int8_matmuls(files.model):
-            raise ValueError("int8 conversion needs a cache_dir; pass one or precision='fp32'")
+        # Dynamic int8 quantizes activations with one scale per run, so in a padded batch a
+        # text's vector would depend on its neighbours. Such models run wrapped so that each
+        # text is computed alone within one call (per_text_batches), on one intra-op thread
+        # (a short text runs fastest on one); large batches are split across the pool.
+        self._per_text = self._precision == "int8" or has_int8_matmuls(files.model)
+        if self._per_text and cache_dir is None:
+            raise ValueError("int8 models are prepared in a cache_dir; pass one")
         model = (
             prepare_model(
                 files.model,
@@ -103,18 +114,18 @@ class Embedder:
             if cache_dir is not None
             else files.model
         )
-        # Dynamic int8 quantizes activations with one scale per run, so a text's vector would
-        # depend on what else shares its batch; such models run one text per call, in
-        # parallel threads, so that the same text always gets the same answer. One short
-        # text runs fastest on one thread (waking a second costs more than it saves), so
-        # those calls get one intra-op thread each and the parallelism comes from the pool.
-        self._batch_invariant = self._precision == "fp32" and not has_int8_matmuls(model)
-        threads = intra_op_threads or min(2, os.cpu_count() or 1)
         self._model_path = model
-        self._session = create_session(
-            model, intra_op_threads=threads if self._batch_invariant else 1
-        )
-        self._pool = None if self._batch_invariant else ThreadPoolExecutor(threads, "embed")
+        threads = intra_op_threads or min(2, os.cpu_count() or 1)
+        if self._per_text:
+            assert cache_dir is not None  # refused above
+            run = per_text_model_path(model, cache_dir)
+            if not run.exists():
+                write_per_text_model(model, run, pooling=plugin.pooling)
+            self._session = create_session(run, intra_op_threads=1)
+        else:
+            self._session = create_session(model, intra_op_threads=threads)
+        self._pool = ThreadPoolExecutor(threads, "embed") if self._per_text else None
+        self._threads = threads
         self._inputs = [i.name for i in self._session.get_inputs()]
         unknown = [name for name in self._inputs if name not in _TEXT_INPUTS]
         if unknown:
@@ -157,9 +168,11 @@ class Embedder:
         """float32 [len(texts), dim]; unit length when the plugin normalises."""
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
-        if self._pool is None or len(texts) == 1:
+        if self._pool is None or len(texts) < _SPLIT_FROM:
             return self._run(texts)
-        return np.concatenate(list(self._pool.map(lambda text: self._run([text]), texts)))
+        size = -(-len(texts) // self._threads)
+        parts = [texts[i : i + size] for i in range(0, len(texts), size)]
+        return np.concatenate(list(self._pool.map(self._run, parts)))
 
     def _run(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         encodings = self._tokenizer.encode_batch(list(texts))
