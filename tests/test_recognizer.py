@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from slm_mesh.services.errors import InvalidRequestError
 from slm_mesh.services.intent.evaluate import Case, case_slots_right, load_cases
 from slm_mesh.services.intent.recognizer import IntentRecognizer
 from slm_mesh.services.intent.result import IntentRequest, IntentResult
+from slm_mesh.services.intent.service import IntentService
 
 pytestmark = pytest.mark.slow
 
@@ -94,6 +98,35 @@ def test_answers_do_not_depend_on_what_shares_the_batch(
     together = demo_recognizer.recognize_batch([IntentRequest(t, area="Lounge") for t in texts])
     assert [(r.intent, r.slots) for r in alone] == [(r.intent, r.slots) for r in together]
     assert [r.confidence for r in alone] == pytest.approx([r.confidence for r in together])
+
+
+@pytest.mark.slow
+def test_concurrent_callers_share_model_calls_and_get_the_answers_they_get_alone(
+    demo_recognizer: IntentRecognizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = ["it's pitch black in the study", "boil the kettle", "next song", "tell me a joke"]
+    requests = [IntentRequest(t) for t in texts * 8]
+    alone = [demo_recognizer.recognize(r) for r in requests]
+    model_calls: list[int] = []
+    embed = demo_recognizer.embed
+
+    def counted(batch: Sequence[str]) -> np.ndarray:
+        model_calls.append(len(batch))
+        return embed(batch)
+
+    monkeypatch.setattr(demo_recognizer, "embed", counted)
+
+    async def concurrently() -> list[IntentResult]:
+        async with IntentService(recognizer=demo_recognizer) as service:
+            results = await asyncio.gather(*(service.recognize_many([r]) for r in requests))
+        return [result for (result,) in results]
+
+    together = asyncio.run(concurrently())
+    assert [(r.intent, r.slots, r.tier) for r in together] == [
+        (r.intent, r.slots, r.tier) for r in alone
+    ]
+    assert [r.confidence for r in together] == pytest.approx([r.confidence for r in alone])
+    assert sum(model_calls) == len(requests) and max(model_calls) > 1
 
 
 def test_confidence_is_a_probability(demo_recognizer: IntentRecognizer) -> None:

@@ -2,9 +2,9 @@
 
 Validation and tier 0 (templates: pure Python, a fraction of a millisecond) happen at once,
 on the caller's task, so one bad request fails alone and a template match answers without
-waiting. Only the texts the SLM must read queue for the micro-batcher, which embeds them in
-one model call in a worker thread (ONNX Runtime releases the GIL); their answers are then
-decided here.
+waiting. The texts the SLM must read queue for the micro-batcher, which embeds them in one
+model call in a worker thread (ONNX Runtime releases the GIL); their answers are then
+decided here. A request that comes alone (`Pace`) runs the model here instead.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import numpy as np
 from slm_mesh.services.intent.recognizer import IntentRecognizer
 from slm_mesh.services.intent.result import IntentRequest, IntentResult
 from slm_mesh.services.runtime.batcher import MicroBatcher
+from slm_mesh.services.runtime.pace import Pace
 
 
 class IntentService:
@@ -24,6 +25,7 @@ class IntentService:
         self, *, recognizer: IntentRecognizer, max_batch_size: int = 32, max_wait_ms: float = 2.0
     ) -> None:
         self.recognizer = recognizer
+        self._pace = Pace()
         self._batcher: MicroBatcher[str, np.ndarray] = MicroBatcher(
             process=self._embed,
             max_batch_size=max_batch_size,
@@ -52,8 +54,17 @@ class IntentService:
 
     async def recognize_many(self, requests: Sequence[IntentRequest]) -> list[IntentResult]:
         """Answers in order; InvalidRequestError for the first request that is refused."""
-        recognizer = self.recognizer
-        first = recognizer.match_templates(requests)
-        texts = first.pending_texts
-        vectors = await self._batcher.submit_many(texts) if texts else []
-        return recognizer.answer_the_rest(first, vectors)
+        alone = self._pace.arrive()
+        try:
+            recognizer = self.recognizer
+            first = recognizer.match_templates(requests)
+            texts = first.pending_texts
+            if not texts:
+                vectors: Sequence[np.ndarray] = []
+            elif alone and self._batcher.idle:
+                vectors = list(recognizer.embed(texts))
+            else:
+                vectors = await self._batcher.submit_many(texts)
+            return recognizer.answer_the_rest(first, vectors)
+        finally:
+            self._pace.leave()

@@ -92,6 +92,11 @@ class MicroBatcher(Generic[T, R]):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    @property
+    def idle(self) -> bool:
+        """Nothing queued and no batch running."""
+        return not self._running and self._queue.empty()
+
     async def submit(self, item: T) -> R:
         """The result for one item, computed in a batch with whatever else is waiting."""
         return await self._enqueue(item)
