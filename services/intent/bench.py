@@ -104,8 +104,9 @@ def run_bench(settings: Settings, *, seconds: float) -> BenchReport:
         notes=(
             f"the head was built in-process first and cached in {settings.cache_dir}; "
             "time to SERVING is the cached start (process spawn to health SERVING)",
-            "raw ORT: tokenizer + session.run on the service's model file, in sessions of "
-            "its own: one intra-op thread for a single sentence (its fastest), two for "
+            "raw ORT: tokenizer + session.run on the service's model file (without the "
+            "service's per-text wrapper), in sessions of its own: one intra-op thread for a "
+            "single sentence (its fastest), two for "
             f"batches; its 32-client column is batches of {CLIENTS}",
             "service: a subprocess on loopback, single-utterance Recognize calls via "
             f"IntentClient; {CLIENTS} clients are {CLIENTS} channels on one asyncio loop",

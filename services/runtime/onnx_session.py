@@ -146,7 +146,7 @@ class Embedder:
 
     @property
     def session(self) -> ort.InferenceSession:
-        """The shared ONNX Runtime session (the benchmark's raw baseline calls it directly)."""
+        """The shared ONNX Runtime session (an int8 model's runs the per-text wrapper)."""
         return self._session
 
     @property
@@ -161,7 +161,8 @@ class Embedder:
 
     @property
     def model_path(self) -> Path:
-        """The ONNX file the session runs (after any precision conversion)."""
+        """The model after any precision conversion: the session runs it, or (int8) its
+        per-text wrapper; the benchmark's raw baseline runs it plainly."""
         return self._model_path
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
