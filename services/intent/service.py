@@ -4,7 +4,7 @@ Validation and tier 0 (templates: pure Python, a fraction of a millisecond) happ
 on the caller's task, so one bad request fails alone and a template match answers without
 waiting. The texts the SLM must read queue for the micro-batcher, which embeds them in one
 model call in a worker thread (ONNX Runtime releases the GIL); their answers are then
-decided here. A request that comes alone (`Pace`) runs the model here instead.
+decided here. A lone sentence (`Pace`) runs the model here instead.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class IntentService:
             texts = first.pending_texts
             if not texts:
                 vectors: Sequence[np.ndarray] = []
-            elif alone and self._batcher.idle:
+            elif alone and len(texts) == 1 and self._batcher.idle:
                 vectors = list(recognizer.embed(texts))
             else:
                 vectors = await self._batcher.submit_many(texts)
