@@ -149,7 +149,7 @@ class IntentRecognizer:
         results = list(first.results)
         pending = first.pending
         if pending:
-            features = np.hstack([np.vstack(vectors), first.words[pending]])
+            features = np.hstack([np.vstack(list(vectors)), first.words[pending]])
             for i, probs in zip(pending, self.head.probabilities(features), strict=True):
                 results[i] = self._decide(first.texts[i], probs, first.areas[i])
         return [result for result in results if result is not None]
