@@ -116,7 +116,15 @@ def test_models_it_cannot_wrap_are_refused_with_the_reason(tmp_path: Path) -> No
     assert not (tmp_path / "out.onnx").exists()
 
 
-def test_the_wrapped_model_is_cached_beside_the_converted_one(tmp_path: Path) -> None:
-    path = per_text_model_path(Path("/models/abc-int8-dynamic.onnx"), tmp_path)
-    assert path.parent == tmp_path / "models"
-    assert path.name.startswith("abc-int8-dynamic-per-text-") and path.suffix == ".onnx"
+def test_each_model_file_gets_its_own_cached_wrapper(tmp_path: Path) -> None:
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+    first = _quantizing_model(tmp_path / "a" / "model.onnx")
+    second = _quantizing_model(tmp_path / "b" / "model.onnx")
+    cache = tmp_path / "cache"
+    path = per_text_model_path(first, cache)
+    assert path.parent == cache / "models" and path.name.startswith("model-")
+    assert path == per_text_model_path(first, cache)
+    assert path != per_text_model_path(second, cache)
+    _quantizing_model(first, opset=18)  # the same file, rewritten
+    assert path != per_text_model_path(first, cache)

@@ -14,6 +14,7 @@ batch. The weights stay outside the loop, shared by every iteration.
 from __future__ import annotations
 
 import copy
+import hashlib
 from pathlib import Path
 from typing import Literal
 
@@ -31,8 +32,12 @@ def _own(name: str) -> str:
 
 
 def per_text_model_path(model: Path, cache_dir: Path) -> Path:
-    """Where the wrapped form of `model` is cached."""
-    return cache_dir / "models" / f"{model.stem}-per-text-{WRAPPER_VERSION}.onnx"
+    """Where the wrapped form of `model` is cached: named after the file's path, size and
+    time, so two exports both called model_quantized.onnx, or one changed, never share it."""
+    stat = model.stat()
+    identity = f"{model.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
+    return cache_dir / "models" / f"{model.stem}-{digest}-per-text-{WRAPPER_VERSION}.onnx"
 
 
 def write_per_text_model(model: Path, target: Path, *, pooling: Literal["mean", "cls"]) -> None:
