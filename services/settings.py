@@ -37,7 +37,9 @@ class Settings(BaseSettings):
     precision: Literal["auto", "int8", "fp32"] = Field(
         "auto", description="model precision; auto: int8 where this CPU runs it faster"
     )
-    intra_op_threads: int | None = Field(None, ge=1, description="ONNX Runtime threads per call")
+    intra_op_threads: int | None = Field(
+        None, ge=1, description="model threads: per call (fp32), or parts of a large batch (int8)"
+    )
     max_text_chars: int = Field(1000, ge=1, description="longest accepted request text")
     min_confidence: float = Field(0.3, ge=0.0, le=1.0, description="below it, no intent")
     batch_max_size: int = Field(32, ge=1, description="micro-batch size limit")
