@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from slm_mesh.services.intent.bench import SENTENCES, run_bench
-from slm_mesh.services.intent.bench_report import BenchReport, Row, percentile, status_mb
+from slm_mesh.services.intent.bench_report import (
+    BenchReport,
+    CpuUse,
+    Row,
+    percentile,
+    stat_cpu_seconds,
+    status_mb,
+)
 from slm_mesh.services.settings import Settings
 
 STATUS = """Name:\tpython
@@ -40,6 +47,7 @@ def _report(
         sentences=40,
         seconds=3.0,
         cpus=2,
+        cpu=CpuUse(raw_ms=4.0, service_ms=3.0, clients_ms=1.0),
         notes=("a note",),
     )
 
@@ -101,6 +109,27 @@ def test_the_json_report_carries_rows_and_checks() -> None:
     assert data["rows"][2]["per_s_32"] is None
     assert all(check["ok"] for check in data["checks"])
     assert data["peak_rss_mb"] == 180.0
+    assert data["cpu_ms_per_sentence"] == {"raw_ms": 4.0, "service_ms": 3.0, "clients_ms": 1.0}
+    assert data["cpu_ceiling_per_s"] == 500.0
+
+
+def test_cpu_times_are_read_from_a_stat_line_whose_command_holds_spaces() -> None:
+    stat = "4242 (python (x) y) S 1 4242 4242 0 -1 4194560 5 0 0 0 250 50 0 0 20 0 9"
+    assert stat_cpu_seconds(stat, 100) == 3.0
+
+
+@pytest.mark.parametrize("stat", ["", "4242 python S 1", "4242 (python) S 1 2 3"])
+def test_a_stat_line_without_cpu_times_is_refused(stat: str) -> None:
+    with pytest.raises(ValueError, match="CPU times"):
+        stat_cpu_seconds(stat, 100)
+
+
+def test_the_cpu_ceiling_is_every_cpu_spent_on_the_service_and_its_clients() -> None:
+    report = _report()
+    assert report.cpu.ceiling_per_s(2) == 500.0
+    text = report.format()
+    assert "service 3.00 + its clients 1.00" in text
+    assert "would reach 500/s, 1.25 of raw ORT batched" in text
 
 
 def test_the_benchmark_refuses_a_non_positive_duration(settings: Settings) -> None:
@@ -119,3 +148,4 @@ def test_a_short_real_run_measures_every_contender(settings: Settings) -> None:
     assert report.start_s > 0
     assert report.sentences == len(SENTENCES)
     assert len(report.checks()) == 4
+    assert report.cpu.raw_ms > 0 and report.cpu.service_ms > 0 and report.cpu.clients_ms > 0

@@ -24,7 +24,13 @@ import numpy as np
 
 from slm_mesh.services.errors import SlmMeshError
 from slm_mesh.services.intent.app import build_recognizer, load_settings_home
-from slm_mesh.services.intent.bench_report import BenchReport, Row, status_mb
+from slm_mesh.services.intent.bench_report import (
+    BenchReport,
+    CpuUse,
+    Row,
+    stat_cpu_seconds,
+    status_mb,
+)
 from slm_mesh.services.intent.grpc_client import IntentClient
 from slm_mesh.services.intent.result import IntentRequest
 from slm_mesh.services.intent.templates import HassilBaseline
@@ -87,7 +93,7 @@ def run_bench(settings: Settings, *, seconds: float) -> BenchReport:
     with ServiceProcess(settings) as service:
         start_s = asyncio.run(service.wait_serving(START_TIMEOUT_S))
         idle_rss_mb = service.memory_mb("VmRSS")
-        raw, served = asyncio.run(_compare(RawOrt(embedder), service.target, seconds))
+        raw, served, cpu = asyncio.run(_compare(RawOrt(embedder), service, seconds))
         peak_rss_mb = service.memory_mb("VmHWM")
     return BenchReport(
         raw=raw,
@@ -101,6 +107,7 @@ def run_bench(settings: Settings, *, seconds: float) -> BenchReport:
         sentences=len(SENTENCES),
         seconds=seconds,
         cpus=os.cpu_count() or 1,
+        cpu=cpu,
         notes=(
             f"the head was built in-process first and cached in {settings.cache_dir}; "
             "time to SERVING is the cached start (process spawn to health SERVING)",
@@ -114,6 +121,8 @@ def run_bench(settings: Settings, *, seconds: float) -> BenchReport:
             f"recognizer's 32 column is recognize_batch on batches of {CLIENTS}, for reference",
             f"latency: {LATENCY_ROUNDS} alternating rounds over all sentences; "
             "throughput: two alternating halves each",
+            "CPU: process CPU time over the 32-client halves (the clients' is this process's), "
+            "per sentence answered",
         ),
     )
 
@@ -143,7 +152,8 @@ class RawOrt:
         return len(texts)
 
 
-async def _compare(raw: RawOrt, target: str, seconds: float) -> tuple[Row, Row]:
+async def _compare(raw: RawOrt, service: ServiceProcess, seconds: float) -> tuple[Row, Row, CpuUse]:
+    target = service.target
     raw_latencies: list[float] = []
     service_latencies: list[float] = []
     raw_1: list[Rate] = []
@@ -162,11 +172,21 @@ async def _compare(raw: RawOrt, target: str, seconds: float) -> tuple[Row, Row]:
             service_latencies += await async_latencies(recognize)
     singles = itertools.cycle(SENTENCES)
     chunks = itertools.cycle(batches(SENTENCES, CLIENTS))
+    raw_cpu_s = 0.0
+    meter = _CpuMeter(service)
     for _ in range(2):
         raw_1.append(run_for(seconds / 2, lambda: raw.run([next(singles)])))
         service_1.append(await _clients(target, 1, seconds / 2))
+        started = time.process_time()
         raw_32.append(run_for(seconds / 2, lambda: raw.run(next(chunks))))
-        service_32.append(await _clients(target, CLIENTS, seconds / 2))
+        raw_cpu_s += time.process_time() - started
+        service_32.append(await _clients(target, CLIENTS, seconds / 2, meter=meter))
+    served = sum(done for done, _ in service_32)
+    cpu = CpuUse(
+        raw_ms=raw_cpu_s / sum(done for done, _ in raw_32) * 1e3,
+        service_ms=meter.service_s / served * 1e3,
+        clients_ms=meter.ours_s / served * 1e3,
+    )
     return (
         Row.from_samples(
             "raw ONNX Runtime", raw_latencies, per_s_1=rate(raw_1), per_s_32=rate(raw_32)
@@ -177,6 +197,7 @@ async def _compare(raw: RawOrt, target: str, seconds: float) -> tuple[Row, Row]:
             per_s_1=rate(service_1),
             per_s_32=rate(service_32),
         ),
+        cpu,
     )
 
 
@@ -220,13 +241,36 @@ def run_for(seconds: float, step: Callable[[], int]) -> Rate:
     return done, time.perf_counter() - started
 
 
-async def _clients(target: str, clients: int, seconds: float) -> Rate:
+class _CpuMeter:
+    """Adds up the CPU time of this process (the clients) and of the service while the
+    clock runs."""
+
+    def __init__(self, service: ServiceProcess) -> None:
+        self._service = service
+        self._started = (0.0, 0.0)
+        self.ours_s = 0.0
+        self.service_s = 0.0
+
+    def start(self) -> None:
+        self._started = (time.process_time(), self._service.cpu_seconds())
+
+    def stop(self) -> None:
+        ours, theirs = self._started
+        self.ours_s += time.process_time() - ours
+        self.service_s += self._service.cpu_seconds() - theirs
+
+
+async def _clients(
+    target: str, clients: int, seconds: float, *, meter: _CpuMeter | None = None
+) -> Rate:
     """`clients` channels, each looping single-utterance calls; connected before the clock."""
     async with contextlib.AsyncExitStack() as stack:
         opened = [
             await stack.enter_async_context(IntentClient(target=target)) for _ in range(clients)
         ]
         await asyncio.gather(*(c.recognize([IntentRequest(text=SENTENCES[0])]) for c in opened))
+        if meter is not None:
+            meter.start()
         started = time.perf_counter()
         deadline = started + seconds
 
@@ -239,7 +283,10 @@ async def _clients(target: str, clients: int, seconds: float) -> Rate:
             return done
 
         counts = await asyncio.gather(*(loop(c, i % len(SENTENCES)) for i, c in enumerate(opened)))
-        return sum(counts), time.perf_counter() - started
+        taken = time.perf_counter() - started
+        if meter is not None:
+            meter.stop()
+        return sum(counts), taken
 
 
 def rate(rates: Sequence[Rate]) -> float:
@@ -307,6 +354,11 @@ class ServiceProcess:
 
     def memory_mb(self, key: str) -> float:
         return status_mb(Path(f"/proc/{self._process.pid}/status").read_text(), key)
+
+    def cpu_seconds(self) -> float:
+        """CPU time the service has used so far, all threads."""
+        stat = Path(f"/proc/{self._process.pid}/stat").read_text()
+        return stat_cpu_seconds(stat, os.sysconf("SC_CLK_TCK"))
 
     def _output_tail(self, chars: int = 3000) -> str:
         self._log.seek(0)

@@ -39,6 +39,31 @@ def status_mb(status: str, key: str) -> float:
     raise ValueError(f"no {key} line in the process status")
 
 
+def stat_cpu_seconds(stat: str, ticks_per_s: int) -> float:
+    """User plus system time of a process, from its /proc/<pid>/stat line."""
+    _, paren, fields = stat.rpartition(")")  # the command name may hold spaces
+    parts = fields.split()
+    if not paren or len(parts) < 13 or not (parts[11].isdigit() and parts[12].isdigit()):
+        raise ValueError(f"cannot read CPU times from {stat[:80]!r}")
+    return (int(parts[11]) + int(parts[12])) / ticks_per_s
+
+
+@dataclass(frozen=True)
+class CpuUse:
+    """CPU milliseconds per sentence while 32 clients ran: where the box's CPUs went."""
+
+    raw_ms: float
+    """Raw ONNX Runtime on batches of 32, all its threads."""
+    service_ms: float
+    """The service process, all its threads."""
+    clients_ms: float
+    """The 32 clients driving it, which share the service's CPUs in this benchmark."""
+
+    def ceiling_per_s(self, cpus: int) -> float:
+        """Sentences per second the service and its clients would reach with every CPU busy."""
+        return cpus * 1000 / (self.service_ms + self.clients_ms)
+
+
 @dataclass(frozen=True)
 class Row:
     """One contender: latency of single sentences, and sentences per second."""
@@ -91,6 +116,7 @@ class BenchReport:
     sentences: int
     seconds: float
     cpus: int
+    cpu: CpuUse
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -130,8 +156,19 @@ class BenchReport:
             mark = "✓" if check.ok else "✗"
             lines.append(f"{check.name:40}{check.value:9.2f}  {check.target:8} {mark}")
         lines.append(f"{'service RSS once SERVING, idle (MB)':40}{self.idle_rss_mb:9.1f}")
-        lines += ["", *(f"note: {note}" for note in self.notes)]
+        lines += ["", *self._cpu_lines(), "", *(f"note: {note}" for note in self.notes)]
         return "\n".join(lines).rstrip()
+
+    def _cpu_lines(self) -> list[str]:
+        cpu = self.cpu
+        ceiling = cpu.ceiling_per_s(self.cpus)
+        share = ceiling / (self.raw.per_s_32 or math.inf)
+        return [
+            f"CPU ms per sentence with 32 clients: raw ORT batched {cpu.raw_ms:.2f}; "
+            f"service {cpu.service_ms:.2f} + its clients {cpu.clients_ms:.2f}",
+            f"with all {self.cpus} CPUs busy, service and clients would reach {ceiling:.0f}/s, "
+            f"{share:.2f} of raw ORT batched",
+        ]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -143,5 +180,7 @@ class BenchReport:
             "sentences": self.sentences,
             "seconds": self.seconds,
             "cpus": self.cpus,
+            "cpu_ms_per_sentence": asdict(self.cpu),
+            "cpu_ceiling_per_s": self.cpu.ceiling_per_s(self.cpus),
             "notes": list(self.notes),
         }
