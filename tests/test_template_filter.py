@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hassil import recognize_best
+from hassil import Intents, recognize_best
 from hassil.util import remove_skip_words
 
 from slm_mesh.services.intent.hass_lists import NameFilter, hass_slot_lists, load_intents
@@ -49,6 +49,30 @@ def test_sentences_no_template_covers_are_ruled_out_cheaply(
 ) -> None:
     assert not _hassil_matches(text, demo_home)
     assert template_filter.narrowed(text, ["HassTurnOn", "HassTurnOff", "HassGetState"]) is None
+
+
+def _required_domains(intents: Intents | None) -> set[str]:
+    blocks = [
+        data for intent in (intents.intents.values() if intents else ()) for data in intent.data
+    ]
+    return {str(data.requires_context.get("domain")) for data in blocks if data.requires_context}
+
+
+def test_blocks_needing_a_domain_that_no_named_entity_has_are_dropped(
+    template_filter: TemplateFilter,
+) -> None:
+    text = "is the porch light on"
+    unchecked = template_filter.narrowed(text, ["HassGetState"])
+    for_a_light = template_filter.narrowed(
+        text, ["HassGetState"], entity_contexts=[{"domain": "light"}]
+    )
+    assert "binary_sensor" in _required_domains(unchecked)
+    assert _required_domains(for_a_light) <= {"light"}
+    assert for_a_light is not None  # "is [the] <name> {on_off_states}" needs no domain
+    sensor = {"domain": "binary_sensor", "device_class": "motion"}
+    assert "binary_sensor" in _required_domains(
+        template_filter.narrowed(text, ["HassGetState"], entity_contexts=[sensor])
+    )
 
 
 def test_a_filtered_intent_that_the_language_lacks_matches_nothing(

@@ -61,6 +61,10 @@ def load_intents(language: str) -> Intents:
     return intents
 
 
+ENTITY_CONTEXT_KEYS = ("domain", "device_class")
+"""The keys of `entity_context`: only a matched entity name brings them into a match."""
+
+
 def entity_context(entity: Entity) -> dict[str, Any]:
     """What hassil checks against `requires_context`, as Home Assistant builds it."""
     context: dict[str, Any] = {"domain": entity.domain}

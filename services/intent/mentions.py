@@ -57,7 +57,6 @@ class MentionFinder:
     """Built once per home; `find` is pure and cheap."""
 
     def __init__(self, *, home: Home) -> None:
-        self.home = home
         self._phrases: list[tuple[tuple[str, ...], Entity | Area | Floor, str]] = []
         for kind in (home.entities, home.areas, home.floors):
             for item in kind:
@@ -69,16 +68,22 @@ class MentionFinder:
         }
         counts = Counter(t for e in home.entities for t in set(tokens(" ".join(_names(e)))))
         total = max(len(home.entities), 1)
-        self._idf = {t: math.log(1 + total / c) for t, c in counts.items()}
-        self._generic = GENERIC_WORDS | place_words
+        idf = {t: math.log(1 + total / c) for t, c in counts.items()}
+        generic = GENERIC_WORDS | place_words
+        self._fuzzy_names = [
+            _FuzzyName.of(entity, said, idf=idf, generic=generic)
+            for entity in home.entities
+            for said in _names(entity)
+        ]
 
     def find(self, text: str) -> Mentions:
         words = tokens(text)
+        present = set(words)
         taken = [False] * len(words)
         exact: dict[str, list[Mention]] = {"entity": [], "area": [], "floor": []}
         for phrase, item, said in self._phrases:
             n = len(phrase)
-            if n == 0:
+            if n == 0 or phrase[0] not in present:
                 continue
             for start in range(len(words) - n + 1):
                 if tuple(words[start : start + n]) == phrase and not any(taken[start : start + n]):
@@ -96,24 +101,44 @@ class MentionFinder:
             taken[start:end] = [True] * (end - start)  # "for the night" names no Night Light
         free = [(i, w) for i, w in enumerate(words) if not taken[i]]
         found = []
-        for entity in self.home.entities:
-            for said in _names(entity):
-                name_words = tokens(said)
-                distinctive = [t for t in name_words if t not in self._generic]
-                if not distinctive:
-                    continue
-                weight = {t: self._idf.get(t, 1.0) for t in name_words}
-                hits = {t: _find_word(t, free) for t in name_words}
-                got = sum(weight[t] for t, at in hits.items() if at is not None)
-                missing = [t for t in distinctive if hits[t] is None]
-                score = got / sum(weight.values())
-                # Every distinctive word ("front" of Front Lock), or most of a long name.
-                if (not missing and score >= 0.5) or (
-                    len(missing) < len(distinctive) and score >= 0.75
-                ):
-                    positions = [at for at in hits.values() if at is not None]
-                    found.append(Mention(entity, min(positions), max(positions) + 1, score, said))
+        for name in self._fuzzy_names:
+            if not name.distinctive:
+                continue
+            hits = {t: _find_word(t, free) for t in name.weights}
+            got = sum(weight for t, weight in name.weights.items() if hits[t] is not None)
+            missing = [t for t in name.distinctive if hits[t] is None]
+            score = got / name.total_weight
+            # Every distinctive word ("front" of Front Lock), or most of a long name.
+            if (not missing and score >= 0.5) or (
+                len(missing) < len(name.distinctive) and score >= 0.75
+            ):
+                positions = [at for at in hits.values() if at is not None]
+                found.append(
+                    Mention(name.entity, min(positions), max(positions) + 1, score, name.said)
+                )
         return found
+
+
+@dataclass(frozen=True)
+class _FuzzyName:
+    """One way the home spells an entity, split into words once, for the fuzzy pass."""
+
+    entity: Entity
+    said: str
+    weights: dict[str, float]
+    """Each word of the name, weighted by how rare it is among the home's entity names."""
+    distinctive: tuple[str, ...]
+    """The words that identify a device rather than a kind of device."""
+    total_weight: float
+
+    @classmethod
+    def of(
+        cls, entity: Entity, said: str, *, idf: dict[str, float], generic: frozenset[str]
+    ) -> _FuzzyName:
+        words = tokens(said)
+        weights = {t: idf.get(t, 1.0) for t in words}
+        distinctive = tuple(t for t in words if t not in generic)
+        return cls(entity, said, weights, distinctive, sum(weights.values()))
 
 
 #: Times of day said as times, not as names: the fuzzy pass leaves them alone.

@@ -77,8 +77,10 @@ class IntentRecognizer:
         self.max_text_chars = max_text_chars
         self.resolver = SlotResolver(home=home)
         self._out_of_scope_index = self.head.labels.index(OUT_OF_SCOPE)
+        self._labels = [Label.parse(key) for key in self.head.labels]
+        self._word_intents = [Label.parse(key).intent for key in self.words_head.labels]
         self._turn_indices = [
-            i for i, key in enumerate(self.head.labels) if Label.parse(key).intent in TURN_INTENTS
+            i for i, label in enumerate(self._labels) if label.intent in TURN_INTENTS
         ]
 
     def for_home(self, home: Home, templates: TemplateMatcher | None) -> IntentRecognizer:
@@ -160,7 +162,7 @@ class IntentRecognizer:
         temperature" (a sensor's state, not the climate)."""
         intents: set[str] = set()
         for index in np.argsort(probs)[::-1]:
-            intent = Label.parse(self.words_head.labels[index]).intent
+            intent = self._word_intents[index]
             if intent != OUT_OF_SCOPE:
                 intents.add(intent)
             if len(intents) == _TEMPLATE_INTENTS:
@@ -191,7 +193,7 @@ class IntentRecognizer:
                 confidence = max(confidence, turn_sure)
             if key == OUT_OF_SCOPE or confidence < self.min_confidence * 0.3:
                 break
-            label = Label.parse(key)
+            label = self._labels[index]
             resolution = self.resolver.resolve(text, label, area=area)
             if not resolution.complete:
                 passed_over.append(f"{key} lacked its slots")

@@ -11,14 +11,19 @@ areas and floors, Home Assistant's own value lists; numbers and wildcards stay `
 tries them on every text hassil would match against (skip words removed, kept, kept at one
 end). If none matches, no template can, and the full matcher is skipped; otherwise hassil
 gets only the templates that matched (one to a few), which also makes a match cheap.
+
+Given the contexts of the entities the text names, it also drops the blocks that require a
+domain or device class none of them has ("is the porch light on" cannot be a motion
+sensor's state): hassil would match such a template up to the name and only then give up.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from hassil.expression import (
     Alternative,
@@ -31,7 +36,14 @@ from hassil.expression import (
     TextChunk,
 )
 from hassil.intents import Intent, IntentData, Intents, SlotList, TextSlotList
-from hassil.util import normalize_text, normalize_whitespace, remove_punctuation
+from hassil.util import (
+    check_required_context,
+    normalize_text,
+    normalize_whitespace,
+    remove_punctuation,
+)
+
+from slm_mesh.services.intent.hass_lists import ENTITY_CONTEXT_KEYS
 
 _ANY = "(?:.+)"
 _NEVER = "(?!)"
@@ -87,14 +99,23 @@ class TemplateFilter:
         for name in self._intents.intents:
             self._blocks(name)
 
-    def narrowed(self, text: str, intent_names: Collection[str]) -> Intents | None:
+    def narrowed(
+        self,
+        text: str,
+        intent_names: Collection[str],
+        *,
+        entity_contexts: Sequence[dict[str, Any]] | None = None,
+    ) -> Intents | None:
         """These intents with only the templates that could match `text`, for hassil to
-        try (it then tries a handful, not hundreds); None when none could."""
+        try (it then tries a handful, not hundreds); None when none could.
+        `entity_contexts`: those of every entity name in the text (None: not checked)."""
         texts = self._skip_words.texts_to_try(text)
         kept: dict[str, Intent] = {}
         for name in intent_names:
             blocks = []
             for block in self._blocks(name):
+                if entity_contexts is not None and not block.allows_any(entity_contexts):
+                    continue
                 sentences = [
                     sentence
                     for sentence, pattern in block.templates
@@ -118,7 +139,12 @@ class TemplateFilter:
                 for sentence in data.sentences:
                     pattern = _regex(sentence, rules, lists).replace(r"\ ", "[ ]*")
                     templates.append((sentence, re.compile(f"^{pattern}$", re.IGNORECASE)))
-                blocks.append(_Block(data, templates))
+                entity_requires = {
+                    key: value
+                    for key, value in (data.requires_context or {}).items()
+                    if key in ENTITY_CONTEXT_KEYS
+                }
+                blocks.append(_Block(data, templates, entity_requires))
         return blocks
 
 
@@ -128,6 +154,14 @@ class _Block:
 
     data: IntentData
     templates: list[tuple[Sentence, re.Pattern[str]]]
+    entity_requires: dict[str, Any]
+    """The block's required context that only a matched entity name can bring."""
+
+    def allows_any(self, entity_contexts: Sequence[dict[str, Any]]) -> bool:
+        return not self.entity_requires or any(
+            check_required_context(self.entity_requires, context)
+            for context in entity_contexts
+        )
 
 
 def _with_sentences(data: IntentData, sentences: list[Sentence]) -> IntentData:

@@ -85,10 +85,13 @@ class TemplateMatcher:
         self, text: str, *, area: Area | None = None, only: Collection[str] | None = None
     ) -> RecognizeResult | None:
         """hassil's own result; `only` limits the match to these intents (much cheaper)."""
+        names = self._names_in(text)
         intents: Intents | None = self.intents
         if self._filter is not None:
             intents = self._filter.narrowed(
-                text, only if only is not None else self.intents.intents
+                text,
+                only if only is not None else self.intents.intents,
+                entity_contexts=[value.context or {} for value in names.values],
             )
         elif only is not None:
             kept = {
@@ -100,7 +103,7 @@ class TemplateMatcher:
         return recognize_best(
             text,
             intents,
-            slot_lists={**self.slot_lists, "name": self._names_in(text)},
+            slot_lists={**self.slot_lists, "name": names},
             intent_context={"area": area.name} if area is not None else None,
             language=self.language,
             best_slot_name="name",
