@@ -120,6 +120,7 @@ class IntentServicer(intent_pb2_grpc.IntentServicer):  # type: ignore[misc]
     async def Recognize(
         self, request: intent_pb2.RecognizeRequest, context: grpc.aio.ServicerContext
     ) -> intent_pb2.RecognizeResponse:
+        bound = log.bind(rpc="Recognize", request_id=request.request_id)
         code, details = self._check_batch(request)
         if code is None:
             try:
@@ -130,20 +131,9 @@ class IntentServicer(intent_pb2_grpc.IntentServicer):  # type: ignore[misc]
             except TimeoutError:
                 code, details = grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded"
             except Exception:
-                log.exception(
-                    "intent.recognize_failed",
-                    rpc="Recognize",
-                    request_id=request.request_id,
-                    batch=len(request.utterances),
-                )
+                bound.exception("intent.recognize_failed", batch=len(request.utterances))
                 code, details = grpc.StatusCode.INTERNAL, "internal error; see the service log"
-        log.info(
-            "intent.recognize_refused",
-            rpc="Recognize",
-            request_id=request.request_id,
-            code=code.name,
-            details=details,
-        )
+        bound.info("intent.recognize_refused", code=code.name, details=details)
         await context.abort(code, details)
         raise AssertionError("context.abort returned")  # abort always raises
 

@@ -70,11 +70,12 @@ class MentionFinder:
         total = max(len(home.entities), 1)
         idf = {t: math.log(1 + total / c) for t, c in counts.items()}
         generic = GENERIC_WORDS | place_words
-        self._fuzzy_names = [
+        spelled = (
             _FuzzyName.of(entity, said, idf=idf, generic=generic)
             for entity in home.entities
             for said in _names(entity)
-        ]
+        )
+        self._fuzzy_names = [name for name in spelled if name.distinctive]
 
     def find(self, text: str) -> Mentions:
         words = tokens(text)
@@ -102,8 +103,6 @@ class MentionFinder:
         free = [(i, w) for i, w in enumerate(words) if not taken[i]]
         found = []
         for name in self._fuzzy_names:
-            if not name.distinctive:
-                continue
             hits = {t: _find_word(t, free) for t in name.weights}
             got = sum(weight for t, weight in name.weights.items() if hits[t] is not None)
             missing = [t for t in name.distinctive if hits[t] is None]

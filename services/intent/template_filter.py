@@ -159,8 +159,7 @@ class _Block:
 
     def allows_any(self, entity_contexts: Sequence[dict[str, Any]]) -> bool:
         return not self.entity_requires or any(
-            check_required_context(self.entity_requires, context)
-            for context in entity_contexts
+            check_required_context(self.entity_requires, context) for context in entity_contexts
         )
 
 

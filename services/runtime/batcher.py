@@ -104,8 +104,6 @@ class MicroBatcher(Generic[T, R]):
     async def submit_many(self, items: Iterable[T]) -> list[R]:
         """Results for several items, in order; they may be split across batches."""
         futures = [self._enqueue(item) for item in items]
-        if len(futures) == 1:  # the usual case; gather would wrap it in one more future
-            return [await futures[0]]
         return list(await asyncio.gather(*futures))
 
     def _enqueue(self, item: T) -> asyncio.Future[R]:
