@@ -67,6 +67,29 @@ def test_a_malformed_home_file_is_reported_with_its_line(tmp_path: Path, cache_d
     assert f"{home}:3:" in done.stderr.decode()
 
 
+def test_ask_a_service_that_is_not_running_says_so_in_one_line(cache_dir: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again before the command runs
+    done = run("ask", "intent", "--target", f"127.0.0.1:{port}", "lights on", cache_dir=cache_dir)
+    assert done.returncode == 1
+    assert done.stdout == b""
+    [line] = done.stderr.decode().splitlines()
+    assert line.startswith(f"slm-mesh: cannot reach the intent service at 127.0.0.1:{port} (")
+    assert "UNAVAILABLE" in line and line.endswith("is it running? (slm-mesh serve intent)")
+
+
+def test_ask_a_service_that_never_answers_gives_up_in_one_line(cache_dir: Path) -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # accepts the connection, never speaks gRPC
+        target = f"127.0.0.1:{silent.getsockname()[1]}"
+        done = run("ask", "intent", "--target", target, "lights on", cache_dir=cache_dir)
+    assert done.returncode == 1
+    [line] = done.stderr.decode().splitlines()
+    assert line.startswith(f"slm-mesh: the intent service at {target} did not answer in time")
+
+
 @pytest.fixture
 def served(cache_dir: Path, demo_recognizer: IntentRecognizer) -> Iterator[str]:
     with socket.socket() as probe:

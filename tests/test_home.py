@@ -34,10 +34,9 @@ def test_a_fixture_shaped_home_is_read_with_its_aliases_and_floors() -> None:
     assert home.find_area("kitchen").floor_id == "ground"  # type: ignore[union-attr]
 
 
-def test_template_names_expand_to_the_name_and_its_variants() -> None:
+def test_names_are_plain_text_even_when_they_look_like_templates() -> None:
     garage = parse_home(HOME).entities[1]
-    assert garage.name == "the garage door"
-    assert "garage door" in garage.aliases
+    assert (garage.name, garage.aliases) == ("[the] garage door", ())
     assert garage.device_class == "garage"
 
 
@@ -45,8 +44,8 @@ def test_template_names_expand_to_the_name_and_its_variants() -> None:
     ("text", "line", "why"),
     [
         ("areas: []\n", 1, "no `entities`"),
-        ("entities:\n  - {name: Lamp}\n", 2, "`id` must be text"),
-        ("entities:\n  - {name: Lamp, id: lamp}\n", 2, "not `domain.name`"),
+        ("entities:\n  - {name: Lamp}\n", 2, "entities[0].id is missing"),
+        ("entities:\n  - {name: Lamp, id: lamp}\n", 2, "'lamp' is not `domain.object_id`"),
         ("areas: []\nentities:\n  - {name: Lamp, id: light.x, area: attic}\n", 3, "unknown area"),
         ("entities:\n  - {name: A, id: light.a}\n  - {name: B, id: light.a}\n", 3, "duplicate"),
         ("entities: [\n", 2, "not valid YAML"),

@@ -12,9 +12,12 @@ import pytest
 
 from slm_mesh.services.errors import InvalidRequestError
 from slm_mesh.services.intent.evaluate import Case, case_slots_right, load_cases
+from slm_mesh.services.intent.head import IntentHead, IntentHeads
+from slm_mesh.services.intent.home import Home
 from slm_mesh.services.intent.recognizer import IntentRecognizer
 from slm_mesh.services.intent.result import IntentRequest, IntentResult
 from slm_mesh.services.intent.service import IntentService
+from slm_mesh.services.intent.slots import OUT_OF_SCOPE
 
 pytestmark = pytest.mark.slow
 
@@ -151,3 +154,37 @@ def test_bad_requests_are_refused_with_a_reason(
     with pytest.raises(InvalidRequestError, match=re.escape(message)):
         demo_recognizer.recognize(request_)
     assert demo_recognizer.recognize(IntentRequest("lights off", area="Lounge")).intent
+
+
+def without_a_model() -> IntentRecognizer:
+    """A recognizer with a head that knows nothing and no model: enough for `validate`."""
+    head = IntentHead(
+        labels=(OUT_OF_SCOPE,),
+        w1=np.zeros((1, 1)),
+        b1=np.zeros(1),
+        w2=np.zeros((1, 1)),
+        b2=np.zeros(1),
+    )
+    return IntentRecognizer(
+        home=Home(),
+        embed=lambda texts: np.zeros((len(texts), 1)),
+        heads=IntentHeads(full=head, words=head),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("\u200b", "text has no visible characters"),
+        ("\u200b\u200c\u200d\u2060\ufeff", "text has no visible characters"),
+        ("\u00a0\u200b \u2028\u3000", "text has no visible characters"),
+        ("\u00a0\u3000\u2028", "text is empty"),
+    ],
+)
+def test_a_text_of_only_invisible_characters_is_refused(text: str, message: str) -> None:
+    with pytest.raises(InvalidRequestError, match=message):
+        without_a_model().validate(IntentRequest(text))
+
+
+def test_invisible_characters_inside_a_text_are_let_through() -> None:
+    assert without_a_model().validate(IntentRequest("lights\u200b off\ufeff")) is None

@@ -8,6 +8,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import grpc
+
+from slm_mesh.services.errors import DeadlineExceeded, ServiceUnavailable, SlmMeshError
 from slm_mesh.services.intent.app import build_recognizer, load_settings_home, serve
 from slm_mesh.services.intent.ask import BadLine, answer_lines, parse_line
 from slm_mesh.services.intent.evaluate import Score, load_cases, score
@@ -40,14 +43,30 @@ def ask(settings: Settings, *, texts: Sequence[str], target: str | None, area: s
 async def _ask_remote(
     target: str, items: list[IntentRequest | BadLine], write: Callable[[str], None]
 ) -> int:
-    async with IntentClient(target=target) as client:
-        loop = asyncio.get_running_loop()
+    try:
+        async with IntentClient(target=target) as client:
+            loop = asyncio.get_running_loop()
 
-        def recognize(requests: Sequence[IntentRequest]) -> list[IntentResult]:
-            future = asyncio.run_coroutine_threadsafe(client.recognize(list(requests)), loop)
-            return future.result()
+            def recognize(requests: Sequence[IntentRequest]) -> list[IntentResult]:
+                future = asyncio.run_coroutine_threadsafe(client.recognize(list(requests)), loop)
+                return future.result()
 
-        return await asyncio.to_thread(answer_lines, items, recognize=recognize, write=write)
+            return await asyncio.to_thread(answer_lines, items, recognize=recognize, write=write)
+    except grpc.aio.AioRpcError as err:
+        raise _remote_failure(target, err) from err
+
+
+def _remote_failure(target: str, err: grpc.aio.AioRpcError) -> SlmMeshError:
+    """What the user is told, in one line, when the service at `target` gave no answer."""
+    status = " ".join(f"{err.code().name}: {err.details() or ''}".split())
+    if err.code() == grpc.StatusCode.UNAVAILABLE:
+        return ServiceUnavailable(
+            f"cannot reach the intent service at {target} ({status}); is it running?"
+            " (slm-mesh serve intent)"
+        )
+    if err.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return DeadlineExceeded(f"the intent service at {target} did not answer in time ({status})")
+    return SlmMeshError(f"the intent service at {target} failed ({status})")
 
 
 def evaluate(settings: Settings, *, cases: Sequence[Path], baseline: bool) -> list[Score]:

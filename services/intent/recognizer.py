@@ -113,6 +113,10 @@ class IntentRecognizer:
             raise InvalidRequestError(f"text contains control character U+{ord(bad):04X}")
         if "\ufffd" in text or any(unicodedata.category(c) == "Cs" for c in text):
             raise InvalidRequestError("text is not valid UTF-8")
+        # Zero-width and other format characters show nothing and say nothing: a text of
+        # only them is as empty as one of spaces.
+        if all(c.isspace() or unicodedata.category(c) == "Cf" for c in text):
+            raise InvalidRequestError("text has no visible characters")
         if not request.area:
             return None
         area = self.home.find_area(request.area)
