@@ -113,6 +113,122 @@ def test_requests_arriving_while_a_batch_runs_form_the_next_batch_off_the_event_
     assert threading.get_ident() not in recorder.threads
 
 
+class Held:
+    """A Recorder whose first batch holds the model until `release` is set, so that what
+    callers submit meanwhile waits, and the next batches form from it."""
+
+    def __init__(self) -> None:
+        self.recorder = Recorder()
+        self.running = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, items: list[int]) -> list[int]:
+        if not self.recorder.batches:
+            self.running.set()
+            self.release.wait(timeout=10)
+        return self.recorder(items)
+
+    @property
+    def batches(self) -> list[list[int]]:
+        return self.recorder.batches
+
+    async def hold_the_model(self, batcher: MicroBatcher[int, int]) -> asyncio.Task[int]:
+        first = asyncio.create_task(batcher.submit(0))
+        await asyncio.to_thread(self.running.wait, 10)
+        return first
+
+
+def test_a_small_call_after_a_big_one_joins_the_next_batch() -> None:
+    held = Held()
+
+    async def scenario() -> tuple[list[int], list[int]]:
+        async with MicroBatcher(process=held, max_batch_size=4) as batcher:
+            first = await held.hold_the_model(batcher)
+            big = asyncio.create_task(batcher.submit_many(range(100, 120)))
+            await asyncio.sleep(0)  # the big call is queued first
+            small = asyncio.create_task(batcher.submit_many([7]))
+            await asyncio.sleep(0)
+            held.release.set()
+            await first
+            return await big, await small
+
+    big, small = _run(scenario())
+    assert (big, small) == ([i * 2 for i in range(100, 120)], [14])
+    assert held.batches[0] == [0]
+    assert 7 in held.batches[1]
+    assert all(len(batch) <= 4 for batch in held.batches)
+
+
+def test_waiting_calls_take_turns_within_each_batch() -> None:
+    held = Held()
+
+    async def scenario() -> None:
+        async with MicroBatcher(process=held, max_batch_size=4) as batcher:
+            first = await held.hold_the_model(batcher)
+            calls = [asyncio.create_task(batcher.submit_many(range(n, n + 8))) for n in (10, 20)]
+            await asyncio.sleep(0)
+            held.release.set()
+            await asyncio.gather(first, *calls)
+
+    _run(scenario())
+    rest = held.batches[1:]
+    # A new call takes every other place until it is served; then all waiting calls rotate.
+    assert rest[0] == [10, 11, 20, 12]
+    assert rest[1] == [21, 13, 22, 14]
+    assert sorted(item for batch in rest for item in batch) == [*range(10, 18), *range(20, 28)]
+
+
+def test_a_batch_stays_within_its_cost_unless_one_item_alone_exceeds_it() -> None:
+    held = Held()
+
+    async def scenario() -> list[int]:
+        async with MicroBatcher(
+            process=held, max_batch_size=8, cost=float, max_batch_cost=25
+        ) as batcher:
+            first = await held.hold_the_model(batcher)
+            call = asyncio.create_task(batcher.submit_many([10, 10, 10, 30, 1, 2]))
+            await asyncio.sleep(0)
+            held.release.set()
+            await first
+            return await call
+
+    assert _run(scenario()) == [20, 20, 20, 60, 2, 4]
+    assert held.batches == [[0], [10, 10], [10], [30], [1, 2]]
+
+
+def test_a_cancelled_callers_queued_items_never_reach_process() -> None:
+    held = Held()
+
+    async def scenario() -> list[int]:
+        async with MicroBatcher(process=held, max_batch_size=4) as batcher:
+            first = await held.hold_the_model(batcher)
+            gone = asyncio.create_task(batcher.submit_many(range(100, 110)))
+            kept = asyncio.create_task(batcher.submit_many([7, 8]))
+            await asyncio.sleep(0)  # both calls are queued behind the held batch
+            gone.cancel()
+            await asyncio.gather(gone, return_exceptions=True)
+            assert gone.cancelled()
+            held.release.set()
+            await first
+            return await kept
+
+    assert _run(scenario()) == [14, 16]
+    assert held.batches == [[0], [7, 8]]
+
+
+def test_a_caller_failed_by_one_batch_has_its_later_items_dropped() -> None:
+    recorder = Recorder()
+
+    async def scenario() -> None:
+        async with MicroBatcher(process=recorder, max_batch_size=2) as batcher:
+            with pytest.raises(ValueError, match="negative"):
+                await batcher.submit_many([1, -1, 2, 3, 4, 5, 6, 7])
+
+    _run(scenario())
+    # The batch after the failed one was already handed over when the error came back.
+    assert recorder.batches == [[1, -1], [2, 3]]
+
+
 def test_cancelled_callers_are_skipped() -> None:
     recorder = Recorder()
 
@@ -171,3 +287,7 @@ def test_bad_settings_are_refused() -> None:
         MicroBatcher(process=Recorder(), max_batch_size=0)
     with pytest.raises(ValueError, match="max_wait_ms"):
         MicroBatcher(process=Recorder(), max_wait_ms=-1)
+    with pytest.raises(ValueError, match="together"):
+        MicroBatcher(process=Recorder(), max_batch_cost=10)
+    with pytest.raises(ValueError, match="max_batch_cost"):
+        MicroBatcher(process=Recorder(), cost=float, max_batch_cost=0)

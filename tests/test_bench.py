@@ -7,11 +7,13 @@ import json
 import numpy as np
 import pytest
 
-from slm_mesh.services.intent.bench import SENTENCES, run_bench
+from slm_mesh.services.intent.bench import SENTENCES, long_texts, run_bench
 from slm_mesh.services.intent.bench_report import (
     BenchReport,
     CpuUse,
+    Latency,
     Row,
+    Starvation,
     percentile,
     stat_cpu_seconds,
     status_mb,
@@ -24,6 +26,16 @@ VmHWM:\t  171300 kB
 VmRSS:\t  150000 kB
 Threads:\t7
 """
+
+STARVATION = Starvation(
+    alone=Latency(p50_ms=2.0, p99_ms=4.0, calls=900),
+    beside_big=Latency(p50_ms=30.0, p99_ms=80.0, calls=60),
+    big_clients=3,
+    big_texts=19,
+    big_text_chars=840,
+    big_answered=40,
+    big_refused=0,
+)
 
 
 def _report(
@@ -48,6 +60,7 @@ def _report(
         seconds=3.0,
         cpus=2,
         cpu=CpuUse(raw_ms=4.0, service_ms=3.0, clients_ms=1.0),
+        starvation=STARVATION,
         notes=("a note",),
     )
 
@@ -132,6 +145,21 @@ def test_the_cpu_ceiling_is_every_cpu_spent_on_the_service_and_its_clients() -> 
     assert "would reach 500/s, 1.25 of raw ORT batched" in text
 
 
+def test_small_calls_beside_big_ones_are_a_ratio_to_the_same_calls_alone() -> None:
+    assert (STARVATION.p50_ratio, STARVATION.p99_ratio) == (15.0, 20.0)
+    lines = {line.split("  ")[0]: line.split() for line in _report().format().splitlines()}
+    assert lines["ratio (beside / alone)"][-2:] == ["15.00", "20.00"]
+    assert lines["beside big batches"][-3:] == ["30.00", "80.00", "60"]
+    assert "while 3 clients send 19 texts of 840 characters a call" in _report().format()
+    data = json.loads(json.dumps(_report().as_json()))["starvation"]
+    assert (data["p99_ratio"], data["beside_big"]["calls"], data["big_refused"]) == (20.0, 60, 0)
+
+
+def test_the_big_clients_texts_are_different_and_of_the_length_asked() -> None:
+    texts = long_texts(64, 840)
+    assert len(set(texts)) > 1 and {len(text) for text in texts} == {840}
+
+
 def test_the_benchmark_refuses_a_non_positive_duration(settings: Settings) -> None:
     with pytest.raises(ValueError, match="seconds"):
         run_bench(settings, seconds=0)
@@ -149,3 +177,4 @@ def test_a_short_real_run_measures_every_contender(settings: Settings) -> None:
     assert report.sentences == len(SENTENCES)
     assert len(report.checks()) == 4
     assert report.cpu.raw_ms > 0 and report.cpu.service_ms > 0 and report.cpu.clients_ms > 0
+    assert report.starvation.alone.calls >= 5 and report.starvation.beside_big.calls >= 5

@@ -10,16 +10,19 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from intent_fakes import HeldModel
 
 from slm_mesh.services.errors import InvalidRequestError
 from slm_mesh.services.intent.grpc_client import IntentClient
 from slm_mesh.services.intent.grpc_service import (
     SERVICE_NAME,
     IntentServicer,
+    RecognizerLike,
     result_from_proto,
     result_to_proto,
 )
 from slm_mesh.services.intent.result import IntentRequest, IntentResult
+from slm_mesh.services.intent.service import IntentService
 from slm_mesh.services.runtime.grpc_server import GrpcServer
 
 INFO = {
@@ -78,11 +81,31 @@ async def _with_server(
         await test(server, client)
 
 
+class Watched:
+    """The service behind the servicer, noting when a call is cancelled while it waits."""
+
+    def __init__(self, service: RecognizerLike) -> None:
+        self.service = service
+        self.cancelled = asyncio.Event()
+
+    async def recognize_many(self, requests: Sequence[IntentRequest]) -> list[IntentResult]:
+        try:
+            return await self.service.recognize_many(requests)
+        except asyncio.CancelledError:
+            self.cancelled.set()
+            raise
+
+
 @asynccontextmanager
 async def serving(
-    *, max_message_bytes: int = 1 << 20, **servicer_limits: int
+    *,
+    max_message_bytes: int = 1 << 20,
+    recognizer: RecognizerLike | None = None,
+    **servicer_limits: int,
 ) -> AsyncIterator[tuple[GrpcServer, IntentClient]]:
-    servicer = IntentServicer(recognizer=EchoRecognizer(), info=INFO, **servicer_limits)
+    servicer = IntentServicer(
+        recognizer=recognizer or EchoRecognizer(), info=INFO, **servicer_limits
+    )
     server = GrpcServer(register=servicer.register, max_message_bytes=max_message_bytes)
     async with server, IntentClient(target=f"127.0.0.1:{server.port}") as client:
         yield server, client
@@ -159,6 +182,67 @@ def test_edge_limits_are_invalid_argument() -> None:
         await assert_still_serves(client)
 
     run(check, max_batch=2, max_text_chars=10)
+
+
+@pytest.mark.integration
+def test_a_call_over_the_character_bound_is_invalid_argument_saying_to_split_it() -> None:
+    async def check() -> None:
+        model = HeldModel()
+        async with (
+            IntentService(recognizer=model.recognizer(), max_call_chars=100) as service,
+            serving(recognizer=service) as (server, client),
+        ):
+            await ready(server, client)
+            with pytest.raises(
+                InvalidRequestError, match="120 characters in all, over the limit of 100 per call"
+            ) as refused:
+                await client.recognize([IntentRequest("x" * 60), IntentRequest("y" * 60)])
+            assert isinstance(refused.value.__cause__, grpc.aio.AioRpcError)
+            assert refused.value.__cause__.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert "split them across smaller calls" in str(refused.value)
+            assert model.batches == []
+            assert len(await client.recognize([IntentRequest("x" * 50)] * 2)) == 2
+
+    asyncio.run(check())
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("goes", ["cancelled", "past its deadline"])
+def test_the_texts_of_a_caller_that_has_gone_never_reach_the_model(goes: str) -> None:
+    model = HeldModel()
+
+    async def check() -> None:
+        async with IntentService(recognizer=model.recognizer()) as service:
+            watched = Watched(service)
+            async with serving(recognizer=watched) as (server, client):
+                await ready(server, client)
+                held = [IntentRequest("hold"), IntentRequest("hold on")]
+                holding = asyncio.create_task(client.recognize(held))
+                await asyncio.to_thread(model.holding.wait, 10)
+                model.matched.clear()
+                timeout = 0.2 if goes == "past its deadline" else None
+                gone = asyncio.create_task(
+                    client.recognize(
+                        [IntentRequest("gone"), IntentRequest("gone too")], timeout=timeout
+                    )
+                )
+                await asyncio.wait_for(model.matched.wait(), 10)  # queued behind the held batch
+                if goes == "cancelled":
+                    gone.cancel()
+                await asyncio.wait_for(watched.cancelled.wait(), 10)
+                model.release.set()
+                assert [r.text for r in await holding] == ["hold", "hold on"]
+                await assert_still_serves(client)
+                outcome = (await asyncio.gather(gone, return_exceptions=True))[0]
+                if goes == "cancelled":
+                    assert isinstance(outcome, asyncio.CancelledError)
+                else:
+                    assert isinstance(outcome, grpc.aio.AioRpcError)
+                    assert outcome.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+
+    asyncio.run(check())
+    assert model.batches[0] == ["hold", "hold on"]
+    assert not any(text.startswith("gone") for text in model.texts)
 
 
 @pytest.mark.integration

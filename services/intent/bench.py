@@ -17,17 +17,20 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from slm_mesh.services.errors import SlmMeshError
+from slm_mesh.services.errors import InvalidRequestError, SlmMeshError
 from slm_mesh.services.intent.app import build_recognizer, load_settings_home
 from slm_mesh.services.intent.bench_report import (
     BenchReport,
     CpuUse,
+    Latency,
     Row,
+    Starvation,
     stat_cpu_seconds,
     status_mb,
 )
@@ -44,9 +47,11 @@ __all__ = [
     "ServiceProcess",
     "async_latencies",
     "batches",
+    "long_texts",
     "rate",
     "run_bench",
     "run_for",
+    "small_calls_beside_big_ones",
     "sync_latencies",
 ]
 
@@ -69,6 +74,14 @@ SENTENCES = (
 LATENCY_ROUNDS = 5
 CLIENTS = 32
 START_TIMEOUT_S = 120.0
+BIG_CLIENTS = 3
+BIG_TEXTS = 64
+BIG_TEXT_CHARS = 840
+BIG_LEAD_S = 0.25
+"""The big clients send for this long before the small one starts: their texts are queued."""
+SMALL_MIN_CALLS = 5
+CALL_TIMEOUT_S = 120.0
+"""Deadline of the starvation calls: long, so that a slow answer is measured, not cut off."""
 STOP_TIMEOUT_S = 10.0
 
 Rate = tuple[int, float]  # (sentences done, seconds taken)
@@ -90,11 +103,19 @@ def run_bench(settings: Settings, *, seconds: float) -> BenchReport:
         lambda text: recognizer.recognize_batch(_requests([text])),
         per_s_32=rate([run_for(seconds, lambda: len(recognizer.recognize_batch(next(chunks))))]),
     )
+    model_texts = recognizer.match_templates(_requests(SENTENCES)).pending_texts
+    # The heaviest calls the service accepts: BIG_TEXTS long texts, or as many as fit.
+    big_texts = max(1, min(BIG_TEXTS, settings.max_call_chars // BIG_TEXT_CHARS))
     with ServiceProcess(settings) as service:
         start_s = asyncio.run(service.wait_serving(START_TIMEOUT_S))
         idle_rss_mb = service.memory_mb("VmRSS")
         raw, served, cpu = asyncio.run(_compare(RawOrt(embedder), service, seconds))
         peak_rss_mb = service.memory_mb("VmHWM")
+        starvation = asyncio.run(
+            small_calls_beside_big_ones(
+                service.target, seconds / 2, small=model_texts, big_texts=big_texts
+            )
+        )
     return BenchReport(
         raw=raw,
         service=served,
@@ -108,6 +129,7 @@ def run_bench(settings: Settings, *, seconds: float) -> BenchReport:
         seconds=seconds,
         cpus=os.cpu_count() or 1,
         cpu=cpu,
+        starvation=starvation,
         notes=(
             f"the head was built in-process first and cached in {settings.cache_dir}; "
             "time to SERVING is the cached start (process spawn to health SERVING)",
@@ -123,6 +145,9 @@ def run_bench(settings: Settings, *, seconds: float) -> BenchReport:
             "throughput: two alternating halves each",
             "CPU: process CPU time over the 32-client halves (the clients' is this process's), "
             "per sentence answered",
+            f"small calls beside big ones: {seconds / 2:g} s each way, after the rest (peak RSS "
+            f"is read before it); the small client sends the {len(model_texts)} sentences no "
+            "template answers (they queue for the model), the big clients run-on sentences",
         ),
     )
 
@@ -199,6 +224,74 @@ async def _compare(raw: RawOrt, service: ServiceProcess, seconds: float) -> tupl
         ),
         cpu,
     )
+
+
+async def small_calls_beside_big_ones(
+    target: str, seconds: float, *, small: Sequence[str], big_texts: int
+) -> Starvation:
+    """One client's single sentences (from `small`) for `seconds` alone, then for `seconds`
+    while BIG_CLIENTS other clients keep sending `big_texts` long texts a call."""
+    batch = _requests(long_texts(big_texts, BIG_TEXT_CHARS))
+    outcomes: Counter[str] = Counter()
+
+    async def keep_sending(client: IntentClient) -> None:
+        while True:
+            try:
+                await client.recognize(batch)
+            except InvalidRequestError:
+                outcomes["refused"] += 1
+            else:
+                outcomes["answered"] += 1
+
+    async with contextlib.AsyncExitStack() as stack:
+        one, *big = [
+            await stack.enter_async_context(IntentClient(target=target, timeout=CALL_TIMEOUT_S))
+            for _ in range(1 + BIG_CLIENTS)
+        ]
+        await one.recognize(_requests(small[:1]))  # connected before the clock
+        alone = await _timed_calls(one, small, seconds)
+        senders = [asyncio.create_task(keep_sending(client)) for client in big]
+        await asyncio.sleep(BIG_LEAD_S)
+        beside = await _timed_calls(one, small, seconds)
+        for sender in senders:
+            sender.cancel()  # the callers go; what the service still does for them is its own
+        await asyncio.gather(*senders, return_exceptions=True)
+    return Starvation(
+        alone=Latency.from_samples(alone),
+        beside_big=Latency.from_samples(beside),
+        big_clients=BIG_CLIENTS,
+        big_texts=big_texts,
+        big_text_chars=BIG_TEXT_CHARS,
+        big_answered=outcomes["answered"],
+        big_refused=outcomes["refused"],
+    )
+
+
+async def _timed_calls(
+    client: IntentClient, sentences: Sequence[str], seconds: float
+) -> list[float]:
+    """Latencies of single-sentence calls, one after another, for `seconds` and at least
+    SMALL_MIN_CALLS calls."""
+    texts = itertools.cycle(sentences)
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(latencies) < SMALL_MIN_CALLS:
+        started = time.perf_counter()
+        await client.recognize([IntentRequest(text=next(texts))])
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def long_texts(count: int, chars: int) -> list[str]:
+    """`count` different run-on utterances of `chars` characters, made of SENTENCES."""
+    texts = []
+    for offset in range(count):
+        sentences = itertools.cycle(SENTENCES[offset % len(SENTENCES) :] + SENTENCES)
+        text = ""
+        while len(text) < chars:
+            text += next(sentences) + ", "
+        texts.append(text[:chars])
+    return texts
 
 
 def _in_process_row(

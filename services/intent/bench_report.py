@@ -90,6 +90,64 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Latency:
+    """Latency of one client's calls, one after another."""
+
+    p50_ms: float
+    p99_ms: float
+    calls: int
+
+    @classmethod
+    def from_samples(cls, latencies_s: Sequence[float]) -> Latency:
+        return cls(
+            p50_ms=percentile(latencies_s, 50) * 1e3,
+            p99_ms=percentile(latencies_s, 99) * 1e3,
+            calls=len(latencies_s),
+        )
+
+
+@dataclass(frozen=True)
+class Starvation:
+    """Single short sentences from one client, alone and while other clients keep sending
+    big batches of long texts: whether small calls wait behind big ones."""
+
+    alone: Latency
+    beside_big: Latency
+    big_clients: int
+    big_texts: int
+    """Texts in each big call."""
+    big_text_chars: int
+    """Characters in each of those texts."""
+    big_answered: int
+    big_refused: int
+    """Big calls refused with INVALID_ARGUMENT (over the service's per-call limit)."""
+
+    @property
+    def p50_ratio(self) -> float:
+        return self.beside_big.p50_ms / self.alone.p50_ms
+
+    @property
+    def p99_ratio(self) -> float:
+        return self.beside_big.p99_ms / self.alone.p99_ms
+
+    def lines(self) -> list[str]:
+        alone, beside = self.alone, self.beside_big
+        return [
+            f"small calls beside big ones: one client sends single sentences, alone, then "
+            f"while {self.big_clients} clients send {self.big_texts} texts of "
+            f"{self.big_text_chars} characters a call",
+            f"{'':34}{'p50 ms':>9}{'p99 ms':>9}{'calls':>8}",
+            f"{'alone':34}{alone.p50_ms:9.2f}{alone.p99_ms:9.2f}{alone.calls:8}",
+            f"{'beside big batches':34}{beside.p50_ms:9.2f}{beside.p99_ms:9.2f}{beside.calls:8}",
+            f"{'ratio (beside / alone)':34}{self.p50_ratio:9.2f}{self.p99_ratio:9.2f}",
+            f"big calls answered {self.big_answered}, refused {self.big_refused}",
+        ]
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self) | {"p50_ratio": self.p50_ratio, "p99_ratio": self.p99_ratio}
+
+
+@dataclass(frozen=True)
 class Check:
     name: str
     value: float
@@ -117,6 +175,7 @@ class BenchReport:
     seconds: float
     cpus: int
     cpu: CpuUse
+    starvation: Starvation
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -156,7 +215,8 @@ class BenchReport:
             mark = "✓" if check.ok else "✗"
             lines.append(f"{check.name:40}{check.value:9.2f}  {check.target:8} {mark}")
         lines.append(f"{'service RSS once SERVING, idle (MB)':40}{self.idle_rss_mb:9.1f}")
-        lines += ["", *self._cpu_lines(), "", *(f"note: {note}" for note in self.notes)]
+        lines += ["", *self._cpu_lines(), "", *self.starvation.lines()]
+        lines += ["", *(f"note: {note}" for note in self.notes)]
         return "\n".join(lines).rstrip()
 
     def _cpu_lines(self) -> list[str]:
@@ -182,5 +242,6 @@ class BenchReport:
             "cpus": self.cpus,
             "cpu_ms_per_sentence": asdict(self.cpu),
             "cpu_ceiling_per_s": self.cpu.ceiling_per_s(self.cpus),
+            "starvation": self.starvation.as_json(),
             "notes": list(self.notes),
         }

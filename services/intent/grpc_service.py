@@ -3,7 +3,10 @@
 The core (`RecognizerLike`) knows nothing of gRPC; this module converts protobuf messages
 to `IntentRequest` / `IntentResult` and back (wyoming's `event()` / `from_event()` pair),
 checks what only the edge can see (batch size, deadline), and turns every failure into a
-status code for that one call, so a bad request never takes the server down.
+status code for that one call, so a bad request never takes the server down. The core
+bounds what a call may cost (its characters, all texts together) for every face; over it is
+INVALID_ARGUMENT like any refused input. A call that is cancelled or runs out of time is
+cancelled in the core too, and its texts still queued for the model are dropped.
 """
 
 from __future__ import annotations

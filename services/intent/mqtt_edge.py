@@ -5,7 +5,8 @@
     {"requests": [{"text": ...}, ...]}                        -> {"results": [...]}
 
 A result is `IntentResult.as_answer_json()`: text, intent, slots, confidence, tier, reason
-and the out-of-scope score.
+and the out-of-scope score. A message holds at most MAX_BATCH requests; the service behind
+it refuses one whose texts are over its character bound for a call, as over gRPC.
 """
 
 from __future__ import annotations

@@ -5,6 +5,11 @@ on the caller's task, so one bad request fails alone and a template match answer
 waiting. The texts the SLM must read queue for the micro-batcher, which embeds them in one
 model call in a worker thread (ONNX Runtime releases the GIL); their answers are then
 decided here. A lone sentence (`Pace`) runs the model here instead.
+
+Every face (gRPC, MQTT, the router in-process) calls `recognize_many`, so the bound on what
+one call may cost, its texts' characters all together, is checked here once for all of
+them, before any work. Batches are bounded in characters too, and calls take turns in them,
+so a big call holds the model only briefly and a small one is not kept behind it.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from types import TracebackType
 
 import numpy as np
 
+from slm_mesh.services.errors import InvalidRequestError
 from slm_mesh.services.intent.recognizer import IntentRecognizer
 from slm_mesh.services.intent.result import IntentRequest, IntentResult
 from slm_mesh.services.runtime.batcher import MicroBatcher
@@ -22,14 +28,26 @@ from slm_mesh.services.runtime.pace import Pace
 
 class IntentService:
     def __init__(
-        self, *, recognizer: IntentRecognizer, max_batch_size: int = 32, max_wait_ms: float = 2.0
+        self,
+        *,
+        recognizer: IntentRecognizer,
+        max_batch_size: int = 32,
+        max_wait_ms: float = 2.0,
+        max_batch_chars: int = 2000,
+        max_call_chars: int = 16_000,
     ) -> None:
+        if max_call_chars < 1:
+            raise ValueError(f"max_call_chars must be at least 1, got {max_call_chars}")
         self.recognizer = recognizer
+        self._max_call_chars = max_call_chars
         self._pace = Pace()
         self._batcher: MicroBatcher[str, np.ndarray] = MicroBatcher(
             process=self._embed,
             max_batch_size=max_batch_size,
             max_wait_ms=max_wait_ms,
+            # The model's time grows with a text's tokens; characters are a cheap measure.
+            cost=len,
+            max_batch_cost=max_batch_chars,
         )
 
     async def __aenter__(self) -> IntentService:
@@ -44,6 +62,10 @@ class IntentService:
     ) -> None:
         await self._batcher.__aexit__(exc_type, exc, traceback)
 
+    async def watch(self) -> None:
+        """Until the service closes; raises if its batcher dies (to be supervised)."""
+        await self._batcher.watch()
+
     def use(self, recognizer: IntentRecognizer) -> None:
         """Answer with `recognizer` from now on (a home that changed); requests already
         past their templates finish with the one they started with."""
@@ -53,7 +75,15 @@ class IntentService:
         return list(self.recognizer.embed(texts))
 
     async def recognize_many(self, requests: Sequence[IntentRequest]) -> list[IntentResult]:
-        """Answers in order; InvalidRequestError for the first request that is refused."""
+        """Answers in order; InvalidRequestError for a call over the character bound, or
+        for the first request that is refused."""
+        total = sum(len(request.text) for request in requests)
+        if total > self._max_call_chars:
+            raise InvalidRequestError(
+                f"the texts in this call have {total} characters in all, over the limit of "
+                f"{self._max_call_chars} per call: split them across smaller calls",
+                field="requests",
+            )
         alone = self._pace.arrive()
         try:
             recognizer = self.recognizer
