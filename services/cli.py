@@ -13,6 +13,7 @@ from pathlib import Path
 
 from slm_mesh.services.errors import HomeFileError, SlmMeshError
 from slm_mesh.services.logs import configure_logging
+from slm_mesh.services.redact import scrub
 from slm_mesh.services.settings import Settings, load_settings
 
 EXIT_FAILED = 1
@@ -55,6 +56,18 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--llm-url", help="OpenAI-compatible server, e.g. http://localhost:11434/v1")
     up.add_argument("--llm-model", help="the model name that server knows")
     up.add_argument("--port", type=int, help="intent service's gRPC port (default 50051)")
+    up.add_argument(
+        "--allow-anonymous",
+        dest="broker_allow_anonymous",
+        action="store_true",
+        default=None,
+        help="let clients onto the embedded broker without a login (not advised)",
+    )
+
+    files = commands.add_parser(
+        "broker-files", help="logins and ACL for your own Mosquitto, as the embedded one has"
+    )
+    files.add_argument("directory", type=Path, help="where to write them (made 0700)")
 
     ask = commands.add_parser("ask", help="ask a service; JSON lines out")
     ask.add_argument("service", choices=["intent"])
@@ -99,6 +112,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         mqtt_url=getattr(args, "mqtt_url", None),
         broker_port=getattr(args, "broker_port", None),
         broker_host=getattr(args, "broker_host", None),
+        broker_allow_anonymous=getattr(args, "broker_allow_anonymous", None),
         llm_url=getattr(args, "llm_url", None),
         llm_model=getattr(args, "llm_model", None),
         log_level=args.log_level,
@@ -135,16 +149,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = _settings(args)
     except (ValueError, FileNotFoundError) as err:
-        print(f"slm-mesh: bad settings: {err}", file=sys.stderr)
+        print(f"slm-mesh: bad settings: {scrub(str(err))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     try:
         return _run(args, settings)
     except HomeFileError as err:
-        print(f"slm-mesh: {err}", file=sys.stderr)
+        print(f"slm-mesh: {scrub(str(err))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except SlmMeshError as err:
-        print(f"slm-mesh: {err}", file=sys.stderr)
+        print(f"slm-mesh: {scrub(str(err))}", file=sys.stderr)
+        return EXIT_FAILED
+    except ExceptionGroup as group:  # a serving task died (`runtime/supervise.py` logged it)
+        causes = "; ".join(f"{type(e).__name__}: {e}" for e in group.exceptions)
+        print(f"slm-mesh: stopped, a serving task failed: {scrub(causes)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
@@ -183,6 +201,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return run_mesh_bench(settings, seconds=args.seconds, as_json=args.json)
     if args.command == "bench":
         return commands.bench(settings, seconds=args.seconds, as_json=args.json)
+    if args.command == "broker-files":
+        from slm_mesh.services.broker_files import write_broker_files
+
+        for path in write_broker_files(args.directory, settings):
+            print(path)
+        return 0
     if args.command == "demo":
         from slm_mesh.services.mesh_demo import demo
 

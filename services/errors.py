@@ -2,6 +2,7 @@
 
 SlmMeshError
 ├── InvalidRequestError   the caller sent something we refuse (INVALID_ARGUMENT, exit 2)
+│   └── UnreadablePayload  bytes that are no JSON we can read (too big, too deep, not UTF-8)
 ├── HomeFileError         the home file is missing or malformed (exit 2, with its line)
 ├── ModelError            a model file is missing, altered, or of an unknown layout
 ├── PluginError           no plugin by that name, or it breaks its contract
@@ -20,6 +21,13 @@ class InvalidRequestError(SlmMeshError):
     def __init__(self, message: str, *, field: str = "text") -> None:
         super().__init__(message)
         self.field = field
+
+
+class UnreadablePayload(InvalidRequestError):
+    """A message's bytes cannot be read as JSON; the message says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="payload")
 
 
 class HomeFileError(SlmMeshError):

@@ -1,6 +1,10 @@
 """`slm-mesh up`: a broker (embedded unless one is given), the intent service and the
 router, in one process, until SIGINT/SIGTERM. The router asks the intent service beside it
-first, and replicas elsewhere on the mesh once it is busy."""
+first, and replicas elsewhere on the mesh once it is busy.
+
+The embedded broker requires a login, one per role, with each role's topics only
+(`broker_access`); the logins are made on first start and kept in the cache directory.
+Anonymous clients get in only with `broker_allow_anonymous`, and that is logged loudly."""
 
 from __future__ import annotations
 
@@ -16,7 +20,17 @@ from slm_mesh.services.fallback.fallback import LlmFallback
 from slm_mesh.services.intent.app import load_settings_home, running_service, wait_for_stop_signal
 from slm_mesh.services.router.app import running_router
 from slm_mesh.services.router.mqtt_edge import RouterEdge
+from slm_mesh.services.redact import redact_url
+from slm_mesh.services.router.request import TASKS
 from slm_mesh.services.runtime.broker import EmbeddedBroker
+from slm_mesh.services.runtime.broker_access import (
+    DEVICE,
+    ROUTER,
+    BrokerAccess,
+    BrokerLogins,
+    role_grants,
+)
+from slm_mesh.services.runtime.mqtt_settings import embedded_logins_path
 from slm_mesh.services.runtime.mqtt_settings import topics as mqtt_topics
 from slm_mesh.services.settings import Settings
 
@@ -37,11 +51,18 @@ async def running_mesh(settings: Settings) -> AsyncIterator[Mesh]:
     async with contextlib.AsyncExitStack() as stack:
         broker = None
         if not settings.mqtt_url:
+            access = broker_access(settings)
             broker = EmbeddedBroker(
                 data_dir=settings.cache_dir / "broker",
                 host=settings.broker_host,
                 port=settings.broker_port,
+                access=access,
             )
+            if broker.kind == "amqtt" and access is not None:
+                log.warning(
+                    "amqtt cannot keep a device to its own reply topic: devices may read each "
+                    "other's replies (install mosquitto for per-device topics)"
+                )
             await stack.enter_async_context(broker)
             features = broker.features
             settings = settings.model_copy(
@@ -49,6 +70,7 @@ async def running_mesh(settings: Settings) -> AsyncIterator[Mesh]:
                     "mqtt_url": f"mqtt://{broker.url.host}:{broker.port}",
                     "mqtt_protocol": features.protocol,
                     "mqtt_shared_subscriptions": features.shared_subscriptions,
+                    "mqtt_logins_file": access.logins.path if access is not None else None,
                 }
             )
         service, grpc_port = await stack.enter_async_context(running_service(settings))
@@ -57,6 +79,23 @@ async def running_mesh(settings: Settings) -> AsyncIterator[Mesh]:
             running_router(settings, fallback=fallback, local=service)
         )
         yield Mesh(settings=settings, grpc_port=grpc_port, router=router, broker=broker)
+
+
+def broker_access(settings: Settings) -> BrokerAccess | None:
+    """The embedded broker's logins and topic rights; None lets anyone in, as asked."""
+    if settings.broker_allow_anonymous:
+        log.warning(
+            "THE EMBEDDED BROKER LETS ANYONE IN WITHOUT A LOGIN (broker_allow_anonymous): "
+            "any client that reaches it may send commands and read every answer",
+            broker=f"{settings.broker_host}:{settings.broker_port}",
+        )
+        return None
+    roles = [ROUTER, DEVICE, *TASKS]
+    logins = BrokerLogins.load_or_create(embedded_logins_path(settings), roles)
+    grants = role_grants(
+        prefix=settings.mqtt_prefix, discovery_prefix=settings.discovery_prefix, services=TASKS
+    )
+    return BrokerAccess(logins=logins, grants=grants)
 
 
 @asynccontextmanager
@@ -71,16 +110,25 @@ async def _fallback(settings: Settings) -> AsyncIterator[LlmFallback | None]:
 def where_to_connect(mesh: Mesh) -> str:
     topics = mqtt_topics(mesh.settings)
     kind = mesh.broker.kind if mesh.broker else "external"
-    broker = f"{mesh.settings.mqtt_url} ({kind}, MQTT {mesh.settings.mqtt_protocol})"
+    url = redact_url(mesh.settings.mqtt_url or "")
+    broker = f"{url} ({kind}, MQTT {mesh.settings.mqtt_protocol})"
+    logins = mesh.settings.mqtt_logins_file
+    if mesh.broker is None:
+        login = "as your broker says"
+    elif logins is None:
+        login = "none needed: ANYONE may connect (broker_allow_anonymous)"
+    else:
+        login = f"user `{DEVICE}`, its password in {logins} (readable by you only)"
     return "\n".join([
         f"slm-mesh is up. Broker: {broker}",
+        f"  device login:    {login}",
         f"  device events:   publish JSON to {topics.event('<device>')}",
         '                   {"text": "lights off", "device": "satellite-lounge", "area": "Lounge"}',
         "                   answers come back on your MQTT 5 Response Topic (or the payload's",
         '                   "response_topic"), and every answer goes to ' + topics.results,
         f"  status:          {topics.prefix}/status/#  (retained, one per instance)",
         f"  gRPC intent:     {mesh.settings.host}:{mesh.grpc_port}",
-        "  try it:          slm-mesh demo --mqtt " + str(mesh.settings.mqtt_url),
+        f"  try it:          slm-mesh demo --mqtt {url}",
     ])  # fmt: skip
 
 

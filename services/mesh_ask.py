@@ -16,6 +16,7 @@ from slm_mesh.services.errors import DeadlineExceeded
 from slm_mesh.services.intent.ask import BadLine, parse_line
 from slm_mesh.services.intent.result import IntentRequest
 from slm_mesh.services.mesh_client import MeshClient, mesh_client
+from slm_mesh.services.runtime.broker_access import DEVICE
 from slm_mesh.services.runtime.mqtt_settings import broker_url
 from slm_mesh.services.runtime.mqtt_settings import topics as mqtt_topics
 from slm_mesh.services.settings import Settings
@@ -61,7 +62,9 @@ async def ask_mesh(settings: Settings, *, texts: Sequence[str], area: str | None
     deadline_s = settings.deadline_ms / 1000
     failures = 0
     async with mesh_client(
-        broker_url(settings), topics=mqtt_topics(settings), protocol=settings.mqtt_protocol
+        broker_url(settings, role=DEVICE),
+        topics=mqtt_topics(settings),
+        protocol=settings.mqtt_protocol,
     ) as client:
         pending = [asyncio.create_task(_answer(client, item, slots, deadline_s)) for item in items]
         for task in pending:

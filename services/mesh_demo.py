@@ -13,6 +13,7 @@ from typing import Any
 
 from slm_mesh.services.mesh import running_mesh, where_to_connect
 from slm_mesh.services.mesh_client import mesh_client
+from slm_mesh.services.runtime.broker_access import DEVICE
 from slm_mesh.services.runtime.mqtt_settings import broker_url
 from slm_mesh.services.runtime.mqtt_settings import topics as mqtt_topics
 from slm_mesh.services.settings import Settings
@@ -58,7 +59,7 @@ async def demo(settings: Settings) -> int:
     async with (
         _mesh_settings(settings) as mesh,
         mesh_client(
-            broker_url(mesh), topics=mqtt_topics(mesh), protocol=mesh.mqtt_protocol
+            broker_url(mesh, role=DEVICE), topics=mqtt_topics(mesh), protocol=mesh.mqtt_protocol
         ) as client,
     ):
         print("Device events and the mesh's answers:\n")

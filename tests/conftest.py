@@ -58,6 +58,22 @@ def data_dir() -> Path:
     return DATA
 
 
+_HOSTILE_REPORT: list[str] = []
+
+
+@pytest.fixture
+def hostile_report() -> list[str]:
+    """Lines a hostile-client test adds: what it sent and what came of it."""
+    return _HOSTILE_REPORT
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _HOSTILE_REPORT:
+        terminalreporter.section("hostile clients")
+        for line in _HOSTILE_REPORT:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="module")
 def mqtt_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBroker]:
     """A Mosquitto container where Docker runs, a local Mosquitto otherwise."""

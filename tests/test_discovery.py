@@ -125,7 +125,7 @@ def test_an_empty_payload_removes_the_entity() -> None:
     ("topic", "payload", "why"),
     [
         (Z2M_TOPIC, b"{not json", "not JSON"),
-        (Z2M_TOPIC, b"\xff\xfe", "not JSON"),
+        (Z2M_TOPIC, b"\xff\xfe", "not UTF-8"),
         (Z2M_TOPIC, b"[1, 2]", "not a JSON object"),
         (Z2M_TOPIC, b'{"cmd_t": ["a"]}', "`command_topic` must be text"),
         (Z2M_TOPIC, b'{"dev": "kitchen"}', "`device` must be an object"),
@@ -158,38 +158,64 @@ def test_device_triggers_are_not_entities() -> None:
 
 
 def test_merged_home_matches_suggested_areas_to_home_areas() -> None:
-    registry = DiscoveryRegistry()
-    apply(registry, Z2M_TOPIC, Z2M_LIGHT)
+    registry = DiscoveryRegistry(base=HOME)
     apply(registry, TASMOTA_TOPIC, TASMOTA_LIGHT)
-    home = registry.merged_home(HOME)
+    apply(registry, ESPHOME_TOPIC, ESPHOME_SWITCH)
+    home = registry.merged_home()
     by_id = {entity.id: entity for entity in home.entities}
-    assert by_id["light.kitchen_pendant"].area_id == "kitchen"
     assert by_id["light.a1b2c3_li_1"].area_id == "lounge"  # "Living Room" is the lounge's alias
     assert by_id["switch.kettle"] == HOME.entities[1]
-    assert home.areas == HOME.areas and home.floors == HOME.floors
+    assert home.floors == HOME.floors
 
 
-def test_discovered_entity_replaces_the_file_entity_keeping_its_aliases() -> None:
-    registry = DiscoveryRegistry()
-    apply(registry, Z2M_TOPIC, Z2M_LIGHT)
-    home = registry.merged_home(HOME)
-    pendant = next(e for e in home.entities if e.id == "light.kitchen_pendant")
-    assert pendant.name == "Kitchen Pendant"
-    assert pendant.aliases == ("Pendant",)
-    assert len(home.entities) == 2
+def test_an_announcement_for_a_file_entity_never_changes_its_name_area_or_aliases() -> None:
+    registry = DiscoveryRegistry(base=HOME)
+    apply(registry, Z2M_TOPIC, Z2M_LIGHT)  # says "Kitchen Pendant", in the kitchen
+    apply(registry, "homeassistant/switch/k/config",
+          {"name": "Kettle", "def_ent_id": "switch.kettle", "cmd_t": "k/set",
+           "dev": {"sa": "Lounge"}})  # fmt: skip
+    assert registry.merged_home().entities == HOME.entities
+    assert set(registry.devices) == {"light.kitchen_pendant", "switch.kettle"}
+
+
+@pytest.mark.parametrize("name", ["Pendant", "pendant", "JUG"])
+def test_a_new_entity_may_not_take_a_name_the_home_file_uses(name: str) -> None:
+    registry = DiscoveryRegistry(base=HOME)
+    config = {"name": name, "cmd_t": "zigbee2mqtt/front_lock/set", "pl_on": "UNLOCK"}
+    with pytest.raises(DiscoveryError, match="belongs to the home file's"):
+        apply(registry, "homeassistant/light/evil/config", config)
+    assert registry.devices == {}
+    assert registry.merged_home().entities == HOME.entities
 
 
 def test_an_unknown_suggested_area_becomes_a_new_area() -> None:
-    registry = DiscoveryRegistry()
+    registry = DiscoveryRegistry(base=HOME)
     apply(registry, ESPHOME_TOPIC, ESPHOME_SWITCH)
-    home = registry.merged_home(HOME)
+    home = registry.merged_home()
     assert home.areas[-1] == Area(id="study", name="Study")
     heater = next(e for e in home.entities if e.id == "switch.study_node_heater")
     assert heater.area_id == "study"
 
 
-def test_without_a_suggested_area_the_file_entity_keeps_its_area() -> None:
-    registry = DiscoveryRegistry()
-    apply(registry, "homeassistant/switch/kettle/config", {"name": "Kettle", "cmd_t": "k/set"})
-    kettle = next(e for e in registry.merged_home(HOME).entities if e.id == "switch.kettle")
-    assert kettle.area_id == "kitchen" and kettle.aliases == ("jug",)
+@pytest.mark.parametrize(
+    ("config", "why"),
+    [
+        ({"cmd_t": "zigbee2mqtt/#"}, "not a topic to publish to"),
+        ({"cmd_t": "a/+/set"}, "not a topic to publish to"),
+        ({"cmd_t": "$SYS/broker"}, "not a topic to publish to"),
+        ({"cmd_t": "a\u0000b"}, "not a topic to publish to"),
+        ({"name": "x" * 201}, "the limit is 200"),
+        ({"name": "bad\u0007bell"}, "control character"),
+        ({"name": "\u200b\u200b"}, "no visible characters"),
+        ({"bri_scl": 1e300}, "must be a number"),
+    ],
+)
+def test_unusable_topics_and_names_are_refused(config: dict[str, object], why: str) -> None:
+    payload = json.dumps(config).encode()
+    with pytest.raises(DiscoveryError, match=why):
+        DiscoveryRegistry().apply("homeassistant/light/x/config", payload)
+
+
+def test_a_deeply_nested_payload_is_refused_not_raised() -> None:
+    with pytest.raises(DiscoveryError, match="nested too deeply"):
+        DiscoveryRegistry().apply(Z2M_TOPIC, b"[" * 3000 + b"]" * 3000)

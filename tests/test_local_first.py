@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Sequence
 
 import pytest
@@ -11,6 +10,8 @@ import pytest
 from slm_mesh.services.intent.result import IntentResult
 from slm_mesh.services.router.backends import LocalFirstIntent
 from slm_mesh.services.router.directory import ServiceDirectory
+from slm_mesh.services.runtime.mesh_key import MeshKey
+from slm_mesh.services.runtime.mqtt_service import status_body
 
 
 class Recording:
@@ -30,12 +31,14 @@ class Recording:
         return [IntentResult(text=text, intent=None, reason=self.name) for text in texts]
 
 
+KEY = MeshKey(b"k" * 32)
+
+
 def _directory(*instances: str) -> ServiceDirectory:
-    directory = ServiceDirectory()
+    directory = ServiceDirectory(key=KEY)
     for instance in instances:
-        directory.apply(
-            f"slm-mesh/status/intent/{instance}", json.dumps({"state": "online"}).encode()
-        )
+        topic = f"slm-mesh/status/intent/{instance}"
+        directory.apply(topic, status_body(KEY, topic, {"state": "online"}).encode())
     return directory
 
 
@@ -95,5 +98,5 @@ async def _no_replica_stays_local() -> None:
 def test_an_overflow_point_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="overflow_at"):
         LocalFirstIntent(
-            local=Recording("l"), mesh=Recording("m"), directory=ServiceDirectory(), overflow_at=0
+            local=Recording("l"), mesh=Recording("m"), directory=_directory(), overflow_at=0
         )

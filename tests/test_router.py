@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -386,3 +386,28 @@ def test_another_task_without_a_service_may_be_answered_by_the_fallback() -> Non
     assert (answer.task, answer.tier, answer.text) == ("sentiment", "llm", "Positive.")
     assert answer.reason.startswith("no sentiment service; ")
     assert fallback.asked[0][1] is None
+
+
+def test_a_request_past_its_deadline_is_refused_without_asking_anyone() -> None:
+    backend = FailingIntent(AssertionError("the intent service must not be asked"))
+    now = [100.0]
+    router = Router(intent=backend, clock=lambda: now[0])
+    request = replace(parse_request({"text": "lights on"}), deadline_at=99.5)
+    answer = asyncio.run(router.handle(request))
+    assert answer.error_code == "deadline_exceeded"
+    assert "had passed when it reached the router" in (answer.error_message or "")
+    assert backend.calls == 0
+
+
+class UnwritableLog(UnansweredLog):
+    def record(self, entry: dict[str, Any]) -> None:
+        raise OSError(28, "No space left on device")
+
+
+def test_a_log_that_cannot_be_written_never_costs_the_answer(
+    demo_recognizer: IntentRecognizer, tmp_path: Path
+) -> None:
+    log = UnwritableLog(path=tmp_path / "unanswered.jsonl")
+    answer = _ask(demo_recognizer, {"text": "what's a good banana bread recipe"}, unanswered=log)
+    assert answer.error_code is None
+    assert answer.text == CANNOT_HELP

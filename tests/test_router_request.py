@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from slm_mesh.services.errors import InvalidRequestError
-from slm_mesh.services.router.request import MAX_DEADLINE_MS, parse_request
+from slm_mesh.services.router.request import MAX_DEADLINE_MS, parse_request, with_deadline
 
 
 def test_only_text_is_required_and_the_rest_defaults() -> None:
@@ -99,3 +99,39 @@ def test_bad_fields_are_refused_naming_the_field(body: dict[str, Any], field: st
 def test_the_longest_deadline_is_accepted() -> None:
     request = parse_request({"text": "x", "deadline_ms": MAX_DEADLINE_MS})
     assert request.deadline_s == MAX_DEADLINE_MS / 1000
+
+
+def _due(body: dict[str, Any], *, expiry_s: int | None = None) -> float | None:
+    """The deadline (monotonic) of a request that reached the mesh at 50.0 and is read
+    at 50.5, when the wall clock says 1000.5."""
+    request = with_deadline(
+        parse_request(body),
+        default_s=5.0,
+        received_at=50.0,
+        expiry_s=expiry_s,
+        now=50.5,
+        wall_now=1000.5,
+    )
+    return request.deadline_at
+
+
+def test_the_deadline_counts_from_arrival_at_the_mesh_not_from_reading_it() -> None:
+    assert _due({"text": "x", "deadline_ms": 2000}) == 52.0
+    assert _due({"text": "x"}) == 55.0
+
+
+def test_the_deadline_counts_from_the_send_time_a_request_gives() -> None:
+    assert _due({"text": "x", "deadline_ms": 2000, "sent_at": 999.5}) == 50.5 - 1.0 + 2.0
+    # A sender's clock ahead of ours cannot stretch the deadline.
+    assert _due({"text": "x", "deadline_ms": 2000, "sent_at": 1010.0}) == 52.0
+
+
+def test_the_mqtt_expiry_bounds_the_deadline() -> None:
+    assert _due({"text": "x", "deadline_ms": 5000}, expiry_s=1) == 51.0
+
+
+@pytest.mark.parametrize("sent_at", ["yesterday", True, -1, 0, [1]])
+def test_a_send_time_that_is_not_a_time_is_refused(sent_at: object) -> None:
+    with pytest.raises(InvalidRequestError) as refused:
+        parse_request({"text": "x", "sent_at": sent_at})
+    assert refused.value.field == "sent_at"

@@ -8,14 +8,17 @@ import pytest
 
 from slm_mesh.services.errors import InvalidRequestError
 from slm_mesh.services.router.directory import ServiceDirectory
+from slm_mesh.services.runtime.json_payload import MAX_PAYLOAD_BYTES
+from slm_mesh.services.runtime.mesh_key import MeshKey
 from slm_mesh.services.runtime.mqtt import Message
 from slm_mesh.services.runtime.mqtt_rpc import (
-    MAX_PAYLOAD_BYTES,
     ReplyAddress,
+    ReplyTopics,
     correlation_of,
     parse_payload,
     reply_address,
 )
+from slm_mesh.services.runtime.mqtt_service import status_body
 from slm_mesh.services.runtime.topics import Topics, matches, shared
 
 
@@ -87,6 +90,9 @@ def test_a_json_object_payload_is_parsed() -> None:
         (b'"lights off"', "JSON object"),
         (b"null", "JSON object"),
         (b'{"text": "' + b"x" * MAX_PAYLOAD_BYTES + b'"}', "byte limit"),
+        (b"[" * 3000 + b"]" * 3000, "nested too deeply"),
+        (b'{"a": ' * 3000 + b"1" + b"}" * 3000, "nested too deeply"),
+        (b'{"n": ' + b"9" * 5000 + b"}", "not JSON"),
     ],
 )
 def test_unreadable_payloads_are_refused_saying_why(payload: bytes, why: str) -> None:
@@ -135,30 +141,90 @@ def test_the_correlation_comes_from_the_properties_first() -> None:
     assert correlation_of(_message(), {}) is None
 
 
+KEY = MeshKey(b"k" * 32)
+
+
+def _status(topic: str, state: object, key: MeshKey = KEY) -> bytes:
+    return status_body(key, topic, {"state": state}).encode()
+
+
+def _apply(directory: ServiceDirectory, topic: str, state: object = "online") -> None:
+    directory.apply(topic, _status(topic, state))
+
+
 def test_the_directory_counts_instances_online() -> None:
-    directory = ServiceDirectory()
+    directory = ServiceDirectory(key=KEY)
     assert directory.online("intent") == 0
-    directory.apply("slm-mesh/status/intent/a1", b'{"state": "online"}')
-    directory.apply("slm-mesh/status/intent/a2", b'{"state": "online"}')
-    directory.apply("slm-mesh/status/intent/a2", b'{"state": "online"}')
-    directory.apply("slm-mesh/status/sentiment/s1", b'{"state": "online"}')
+    _apply(directory, "slm-mesh/status/intent/a1")
+    _apply(directory, "slm-mesh/status/intent/a2")
+    _apply(directory, "slm-mesh/status/intent/a2")
+    _apply(directory, "slm-mesh/status/sentiment/s1")
     assert directory.online("intent") == 2
     assert directory.online("sentiment") == 1
 
 
-@pytest.mark.parametrize(
-    "payload",
-    [b'{"state": "offline"}', b"", b"not json", b"[1, 2]", b"null", b"\xff", b'{"state": 1}'],
-)
-def test_an_offline_or_unreadable_status_takes_the_instance_offline(payload: bytes) -> None:
-    directory = ServiceDirectory()
-    directory.apply("slm-mesh/status/intent/a1", b'{"state": "online"}')
-    directory.apply("slm-mesh/status/intent/a2", b'{"state": "online"}')
-    directory.apply("slm-mesh/status/intent/a1", payload)
+@pytest.mark.parametrize("state", ["offline", 1, None])
+def test_a_signed_status_other_than_online_takes_the_instance_offline(state: object) -> None:
+    directory = ServiceDirectory(key=KEY)
+    _apply(directory, "slm-mesh/status/intent/a1")
+    _apply(directory, "slm-mesh/status/intent/a2")
+    _apply(directory, "slm-mesh/status/intent/a1", state)
     assert directory.online("intent") == 1
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"state": "online"}',
+        b'{"state": "offline"}',
+        b"",
+        b"not json",
+        b"\xff",
+        b"[" * 3000 + b"]" * 3000,
+        _status("slm-mesh/status/intent/a2", "offline"),  # signed for another topic
+        _status("slm-mesh/status/intent/a1", "offline", MeshKey(b"x" * 32)),  # another key
+    ],
+)
+def test_a_status_not_signed_with_the_mesh_key_changes_nothing(payload: bytes) -> None:
+    directory = ServiceDirectory(key=KEY)
+    _apply(directory, "slm-mesh/status/intent/a1")
+    directory.apply("slm-mesh/status/intent/a1", payload)
+    directory.apply("slm-mesh/status/summarize/evil-1", payload)
+    assert (directory.online("intent"), directory.online("summarize")) == (1, 0)
+    assert directory.ignored_statuses == 2
+
+
+def test_the_allow_list_keeps_out_instances_it_does_not_name() -> None:
+    directory = ServiceDirectory(key=KEY, allowed_instances=["intent-gw*"])
+    _apply(directory, "slm-mesh/status/intent/intent-gw1-42")
+    _apply(directory, "slm-mesh/status/intent/intent-laptop-7")
+    assert directory.online("intent") == 1
+    assert directory.allows("intent-gw2-1") and not directory.allows("intent-laptop-7")
+
+
+def test_a_reply_counts_only_when_signed_for_its_request_by_an_allowed_instance() -> None:
+    directory = ServiceDirectory(key=KEY, allowed_instances=["intent-*"])
+
+    def reply(instance: str, *, key: MeshKey = KEY, for_request: bytes = b"c1") -> bool:
+        data = key.seal(json.dumps({"instance": instance, "text": "hi"}), context=for_request)
+        message = Message(topic="slm-mesh/reply/r", payload=data.encode(), correlation=b"c1")
+        return directory.accepts_reply(message, json.loads(data))
+
+    assert reply("intent-a")
+    assert not reply("evil-1")
+    assert not reply("intent-a", key=MeshKey(b"x" * 32))
+    assert not reply("intent-a", for_request=b"c2")
+
+
 def test_a_topic_too_short_for_a_status_is_ignored() -> None:
-    directory = ServiceDirectory()
-    directory.apply("intent/a1", b'{"state": "online"}')
+    directory = ServiceDirectory(key=KEY)
+    _apply(directory, "intent/a1")
     assert directory.online("intent") == 0
+
+
+def test_reply_topics_allow_only_their_filters() -> None:
+    replies = ReplyTopics(filters=("slm-mesh/reply/#", "hermes/dialogueManager/+"))
+    assert replies.allows("slm-mesh/reply/phone")
+    assert replies.allows("hermes/dialogueManager/sessionEnded")
+    for topic in ("zigbee2mqtt/front_lock/set", "slm-mesh/results", "slm-mesh/reply/#", "$SYS/x"):
+        assert not replies.allows(topic), topic

@@ -75,3 +75,40 @@ def test_the_log_never_holds_more_than_twice_the_limit(tmp_path: Path, text: str
 def test_a_tiny_limit_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="max_bytes"):
         UnansweredLog(path=tmp_path / "unanswered.jsonl", max_bytes=100)
+
+
+def test_only_its_owner_may_read_the_log(tmp_path: Path) -> None:
+    log = UnansweredLog(path=tmp_path / "private" / "unanswered.jsonl")
+    log.record({"text": "where did I leave my keys"})
+    assert log.path.stat().st_mode & 0o777 == 0o600
+    assert log.path.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_record_cut_short_costs_only_itself(tmp_path: Path) -> None:
+    log = UnansweredLog(path=tmp_path / "unanswered.jsonl")
+    log.record({"n": 1})
+    with log.path.open("a", encoding="utf-8") as file:
+        file.write('{"n": 2, "text": "cut sh')  # a crash in the middle of a write
+    log.record({"n": 3})
+    assert [entry["n"] for entry in log.entries()] == [1, 3]
+    assert log.damaged_lines == 1
+
+
+@pytest.mark.parametrize("line", [b"\xff\xfe", b"[1, 2]", b"[" * 3000, b"{nope"])
+def test_a_damaged_line_is_skipped_and_counted(tmp_path: Path, line: bytes) -> None:
+    log = UnansweredLog(path=tmp_path / "unanswered.jsonl")
+    log.record({"n": 1})
+    with log.path.open("ab") as file:
+        file.write(line + b"\n")
+    log.record({"n": 2})
+    assert [entry["n"] for entry in log.entries()] == [1, 2]
+    assert log.damaged_lines == 1
+
+
+def test_passwords_in_urls_are_not_kept(tmp_path: Path) -> None:
+    log = UnansweredLog(path=tmp_path / "unanswered.jsonl")
+    log.record({"fallback": {"reason": "cannot reach http://bob:hunter2@llm.lan/v1: timeout"}})
+    assert "hunter2" not in log.path.read_text(encoding="utf-8")
+    assert log.entries()[0]["fallback"]["reason"] == (
+        "cannot reach http://bob:***@llm.lan/v1: timeout"
+    )

@@ -10,6 +10,7 @@ import structlog
 from slm_mesh.services.fallback.config import FallbackConfig
 from slm_mesh.services.fallback.fallback import LlmFallback
 from slm_mesh.services.intent.home import Home
+from slm_mesh.services.redact import redact_url
 from slm_mesh.services.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -31,7 +32,7 @@ async def running_fallback(settings: Settings, *, home: Home) -> AsyncIterator[L
     fallback = LlmFallback.from_config(config, home)
     log.info(
         "llm fallback ready",
-        url=settings.llm_url,
+        url=redact_url(settings.llm_url),
         model=settings.llm_model,
         budget=f"{settings.llm_per_minute}/min, {settings.llm_per_day}/day",
     )

@@ -16,6 +16,7 @@ from slm_mesh.services.fallback.errors import (
     FallbackTimeout,
     FallbackUnavailable,
 )
+from slm_mesh.services.redact import redact_url
 
 
 class ChatClient:
@@ -30,17 +31,21 @@ class ChatClient:
         http: httpx.AsyncClient | None = None,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
-            raise ValueError(f"base_url must start with http:// or https://, not {base_url!r}")
+            raise ValueError(
+                f"base_url must start with http:// or https://, not {redact_url(base_url)!r}"
+            )
         if not model.strip():
             raise ValueError("model must not be empty")
         self.url = base_url.rstrip("/") + "/chat/completions"
+        self.shown_url = redact_url(self.url)
+        """The URL without its password: the only form messages and logs may carry."""
         self.model = model
         self._api_key = api_key
         self._http = http or httpx.AsyncClient()
         self._owns_http = http is None
 
     def __repr__(self) -> str:
-        return f"ChatClient(url={self.url!r}, model={self.model!r})"
+        return f"ChatClient(url={self.shown_url!r}, model={self.model!r})"
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -82,10 +87,13 @@ class ChatClient:
         except (TimeoutError, httpx.TimeoutException):
             raise FallbackTimeout(timeout_s) from None
         except httpx.HTTPError as err:
-            raise FallbackUnavailable(f"cannot reach {self.url}: {type(err).__name__}") from None
+            raise FallbackUnavailable(
+                f"cannot reach {self.shown_url}: {type(err).__name__}"
+            ) from None
         if response.status_code != 200:
             raise FallbackUnavailable(
-                f"{self.url} answered HTTP {response.status_code}", status=response.status_code
+                f"{self.shown_url} answered HTTP {response.status_code}",
+                status=response.status_code,
             )
         return _content(response)
 

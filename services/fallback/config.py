@@ -4,19 +4,20 @@ with `FallbackConfig.from_values` at start-up."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import SecretStr
 
 from slm_mesh.services.fallback.errors import FallbackConfigError
+from slm_mesh.services.redact import redact_url
 
 API_KEY_ENV = "SLM_MESH_LLM_API_KEY"
 
 
 @dataclass(frozen=True)
 class FallbackConfig:
-    base_url: str
+    base_url: str = field(repr=False)
     """e.g. `http://localhost:11434/v1` (Ollama), `http://localhost:8080/v1` (llama.cpp)."""
     model: str
     api_key: SecretStr | None = None
@@ -35,7 +36,7 @@ class FallbackConfig:
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
             raise FallbackConfigError(
-                f"llm_url must start with http:// or https://, not {self.base_url!r}"
+                f"llm_url must start with http:// or https://, not {redact_url(self.base_url)!r}"
             )
         if not self.model.strip():
             raise FallbackConfigError("llm_model must not be empty")

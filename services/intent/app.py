@@ -29,10 +29,16 @@ from slm_mesh.services.intent.templates import TemplateMatcher
 from slm_mesh.services.intent.training import load_or_train
 from slm_mesh.services.runtime.grpc_server import GrpcServer
 from slm_mesh.services.runtime.mqtt_service import MqttServiceEdge, status_will
-from slm_mesh.services.runtime.mqtt_settings import instance_id, mqtt_client
+from slm_mesh.services.runtime.mqtt_settings import (
+    instance_id,
+    mesh_key,
+    mqtt_client,
+    reply_topics,
+)
 from slm_mesh.services.runtime.mqtt_settings import topics as mqtt_topics
 from slm_mesh.services.runtime.onnx_session import Embedder, cpu_int8_support
 from slm_mesh.services.runtime.plugins import load_plugin
+from slm_mesh.services.runtime.supervise import supervised
 from slm_mesh.services.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -131,31 +137,34 @@ async def mqtt_edge(
     settings: Settings, service: IntentService, info: ServiceInfo
 ) -> AsyncIterator[MqttServiceEdge]:
     """The intent service on the mesh: a replica in the shared `intent` group, announced by
-    a retained status and a last will."""
+    a retained status and a last will. If serving dies, the context ends with its error
+    (`supervise`)."""
     instance = instance_id("intent")
     topics = mqtt_topics(settings)
-    will = status_will(topics, "intent", instance)
-    async with mqtt_client(settings, client_id=instance, will=will) as client:
+    key = mesh_key(settings)
+    will = status_will(topics, "intent", instance, key=key)
+    async with mqtt_client(settings, client_id=instance, role="intent", will=will) as client:
         edge = MqttServiceEdge(
             client=client,
             topics=topics,
             service="intent",
             instance=instance,
             handle=intent_handler(service),
+            key=key,
+            reply_topics=reply_topics(settings),
             info={"version": info.version, "models": [asdict(m) for m in info.models]},
             shared_subscriptions=settings.mqtt_shared_subscriptions,
             max_in_flight=4 * settings.batch_max_size,
         )
         await edge.start()
-        serving = asyncio.create_task(edge.serve())
-        log.info("serving", service="intent", mqtt=str(client.broker), instance=instance)
-        try:
-            yield edge
-        finally:
-            serving.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await serving
-            await edge.announce("offline")
+        async with asyncio.TaskGroup() as group:
+            serving = group.create_task(supervised(edge.serve(), "intent: mqtt"))
+            log.info("serving", service="intent", mqtt=str(client.broker), instance=instance)
+            try:
+                yield edge
+            finally:
+                serving.cancel()
+                await edge.announce("offline")
 
 
 async def wait_for_stop_signal() -> None:
@@ -182,6 +191,8 @@ async def running_service(settings: Settings) -> AsyncIterator[tuple[IntentServi
                 recognizer=recognizer,
                 max_batch_size=settings.batch_max_size,
                 max_wait_ms=settings.batch_max_wait_ms,
+                max_batch_chars=settings.batch_max_chars,
+                max_call_chars=settings.max_call_chars,
             )
         )
         servicer = IntentServicer(
@@ -193,25 +204,18 @@ async def running_service(settings: Settings) -> AsyncIterator[tuple[IntentServi
         stack.push_async_callback(server.set_serving, False)
         if settings.mqtt_url:
             await stack.enter_async_context(mqtt_edge(settings, service, info))
+        group = await stack.enter_async_context(asyncio.TaskGroup())
+        watching = group.create_task(supervised(service.watch(), "intent: batcher"))
+        stack.callback(watching.cancel)
         if discovery:
-            following = asyncio.create_task(follow_discovery(settings, base, service))
-            following.add_done_callback(_log_failure)
-            stack.push_async_callback(_cancel_and_wait, following)
+            following = group.create_task(
+                supervised(follow_discovery(settings, base, service), "intent: discovery")
+            )
+            stack.callback(following.cancel)
         await server.set_serving(True)
         log.info("serving", service="intent", address=f"{settings.host}:{port}")
         yield service, port
     log.info("stopped", service="intent")
-
-
-async def _cancel_and_wait(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
-def _log_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("discovery stopped; restart to see new devices", error=str(task.exception()))
 
 
 async def serve(settings: Settings, *, ready: asyncio.Future[int] | None = None) -> None:

@@ -5,18 +5,24 @@ Zigbee2MQTT, Tasmota and ESPHome announce each entity on
 payload removes it. Keys may be abbreviated (`cmd_t`) and topics may start or end with `~`,
 the payload's base topic, as Home Assistant's discovery expands them. Pure: the MQTT edge
 feeds messages in and logs the `DiscoveryError` of a payload it cannot use.
+
+Any client on the broker may announce anything, so the home file stays in charge: an
+announcement for an entity the file defines adds only how to command it (never its name,
+area or aliases), and one that gives a new entity a name the file's entities already use
+is refused. Which announcements may be acted on is decided where commands are planned
+(`router/command_trust.py`).
 """
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from slm_mesh.services.errors import SlmMeshError
-from slm_mesh.services.intent.home import Area, Entity, Home
+from slm_mesh.services.errors import SlmMeshError, UnreadablePayload
+from slm_mesh.services.intent.home import MAX_ITEMS, Area, Entity, Home, name_fault
+from slm_mesh.services.runtime.json_payload import load_json
 
 #: The abbreviations (Home Assistant's table) of the keys this module reads.
 _ABBREVIATIONS = {
@@ -36,6 +42,10 @@ _DEVICE_ABBREVIATIONS = {"sa": "suggested_area"}
 #: Discovery components that announce devices' triggers or tags, not entities.
 _NOT_ENTITIES = frozenset({"device_automation", "tag"})
 _ID = re.compile(r"[a-zA-Z0-9_-]+")
+#: Announcements kept at once: a home file's limit on entities (`home.MAX_ITEMS`).
+MAX_ANNOUNCEMENTS = MAX_ITEMS["entities"]
+#: Longest topic read from an announcement.
+_MAX_TEXT = 1024
 Schema = Literal["default", "json", "template"]
 
 
@@ -101,47 +111,67 @@ def parse_discovery(
     if component in _NOT_ENTITIES:
         return None
     try:
-        config = json.loads(payload)
-    except (UnicodeDecodeError, ValueError) as err:
-        raise DiscoveryError(topic, f"payload is not JSON ({err})") from None
+        config = load_json(payload)
+    except UnreadablePayload as err:
+        raise DiscoveryError(topic, str(err)) from None
     if not isinstance(config, dict):
         raise DiscoveryError(topic, "payload is not a JSON object")
     return _Reader(topic, _expand(topic, config)).entity(component, node_id, object_id)
 
 
 class DiscoveryRegistry:
-    """The entities discovered so far, keyed by discovery topic."""
+    """The entities discovered so far, keyed by discovery topic, beside the home file."""
 
-    def __init__(self, *, prefix: str = "homeassistant") -> None:
+    def __init__(self, *, base: Home | None = None, prefix: str = "homeassistant") -> None:
+        self.base = base or Home()
         self.prefix = prefix
         self._by_topic: dict[str, DiscoveredEntity] = {}
+        self._file_ids = {entity.id for entity in self.base.entities}
+        self._file_names = {
+            name.casefold(): entity.id for entity in self.base.entities for name in entity.names
+        }
 
     def apply(self, topic: str, payload: bytes) -> DiscoveredEntity | None:
         """Learn or forget one entity; a bad payload raises and leaves what was known."""
         found = parse_discovery(topic, payload, prefix=self.prefix)
         if found is None:
             self._by_topic.pop(topic, None)
-        else:
-            self._by_topic[topic] = found
+            return None
+        if topic not in self._by_topic and len(self._by_topic) >= MAX_ANNOUNCEMENTS:
+            raise DiscoveryError(topic, f"already {MAX_ANNOUNCEMENTS:,} entities announced")
+        if found.entity.id not in self._file_ids:
+            for name in found.entity.names:
+                owner = self._file_names.get(name.casefold())
+                if owner is not None:
+                    raise DiscoveryError(
+                        topic, f"the name {name!r} belongs to the home file's {owner}"
+                    )
+        self._by_topic[topic] = found
         return found
 
     @property
+    def announcements(self) -> tuple[DiscoveredEntity, ...]:
+        """Every announcement, in the order they came."""
+        return tuple(self._by_topic.values())
+
+    @property
     def devices(self) -> dict[str, DiscoveredEntity]:
-        """Discovered entities by entity id (the later announcement wins a clash)."""
-        return {found.entity.id: found for found in self._by_topic.values()}
+        """Discovered entities by entity id (the first announcement of an id)."""
+        by_id: dict[str, DiscoveredEntity] = {}
+        for found in self._by_topic.values():
+            by_id.setdefault(found.entity.id, found)
+        return by_id
 
-    def merged_home(self, base: Home) -> Home:
-        """The base home plus discovered entities, placed in areas by `suggested_area`.
-
-        A discovered entity replaces the file's entity of the same id, keeping the file's
-        area (when the device suggests none) and aliases.
-        """
-        areas = list(base.areas)
-        taken = {item.id for item in (*base.floors, *base.areas, *base.entities)}
-        entities = {entity.id: entity for entity in base.entities}
+    def merged_home(self) -> Home:
+        """The home file plus the entities it does not define, placed in areas by
+        `suggested_area`; the file's own entities stay as written."""
+        areas = list(self.base.areas)
+        taken = {item.id for item in (*self.base.floors, *self.base.areas, *self.base.entities)}
+        entities = {entity.id: entity for entity in self.base.entities}
         for found in self.devices.values():
-            known = entities.get(found.entity.id)
-            area_id = known.area_id if known is not None else None
+            if found.entity.id in self._file_ids:
+                continue
+            area_id = None
             if found.suggested_area:
                 area = Home(areas=tuple(areas)).find_area(found.suggested_area)
                 if area is None:
@@ -150,10 +180,8 @@ class DiscoveryRegistry:
                     taken.add(area.id)
                     areas.append(area)
                 area_id = area.id
-            aliases = tuple(dict.fromkeys((*found.entity.aliases, *(known.names if known else ()))))
-            aliases = tuple(a for a in aliases if a != found.entity.name)
-            entities[found.entity.id] = replace(found.entity, area_id=area_id, aliases=aliases)
-        return replace(base, areas=tuple(areas), entities=tuple(entities.values()))
+            entities[found.entity.id] = replace(found.entity, area_id=area_id)
+        return replace(self.base, areas=tuple(areas), entities=tuple(entities.values()))
 
 
 def _split_topic(topic: str, prefix: str) -> tuple[str, str | None, str]:
@@ -207,9 +235,29 @@ class _Reader:
 
     def number(self, key: str, default: int) -> int:
         value = self.config.get(key, default)
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) <= 1e9:
             return round(value)
         raise DiscoveryError(self.topic, f"`{key}` must be a number, not {value!r}")
+
+    def topic_to_publish(self, key: str) -> str | None:
+        """A topic the mesh may publish to: no wildcards, no `$` system topics."""
+        value = self.text(key)
+        if value and (
+            any(c in value for c in "+#\0") or value.startswith("$") or len(value) > _MAX_TEXT
+        ):
+            raise DiscoveryError(self.topic, f"`{key}` {value[:80]!r} is not a topic to publish to")
+        return value or None
+
+    def name(self, key: str) -> str | None:
+        """A name, under the home file's rules for names."""
+        value = self.text(key)
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        fault = name_fault(value)
+        if fault is not None:
+            raise DiscoveryError(self.topic, f"`{self.where}{key}` {fault}")
+        return value
 
     def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
         value = self.text(key, default)
@@ -219,8 +267,8 @@ class _Reader:
 
     def entity(self, component: str, node_id: str | None, object_id: str) -> DiscoveredEntity:
         device = _Reader(self.topic, self.config.get("device") or {}, where="device.")
-        device_name = device.text("name")
-        name = self.text("name")
+        device_name = device.name("name")
+        name = self.name("name")
         if name and device_name and not name.casefold().startswith(device_name.casefold()):
             name = f"{device_name} {name}"  # Home Assistant's friendly name
         name = name or device_name or object_id.replace("_", " ").replace("-", " ").title()
@@ -235,10 +283,12 @@ class _Reader:
         modes = self.config.get("supported_color_modes") or []
         if not isinstance(modes, list):
             raise DiscoveryError(self.topic, "`supported_color_modes` must be a list")
-        topics = {key: self.text(key) for key in (
+        topics = {key: self.topic_to_publish(key) for key in (
             "command_topic", "state_topic", "brightness_command_topic", "set_position_topic",
-            "temperature_command_topic", "command_template", "brightness_command_template",
-            "set_position_template", "temperature_command_template")}  # fmt: skip
+            "temperature_command_topic")}  # fmt: skip
+        templates = {key: self.text(key) for key in (
+            "command_template", "brightness_command_template", "set_position_template",
+            "temperature_command_template")}  # fmt: skip
         payloads = {key: self.text(key, default) for key, default in (
             ("payload_on", "ON"), ("payload_off", "OFF"), ("payload_lock", "LOCK"),
             ("payload_unlock", "UNLOCK"), ("payload_open", "OPEN"), ("payload_close", "CLOSE"),
@@ -247,7 +297,7 @@ class _Reader:
             entity=Entity(id=entity_id, name=name, device_class=self.text("device_class")),
             discovery_topic=self.topic,
             unique_id=self.text("unique_id"),
-            suggested_area=device.text("suggested_area") or None,
+            suggested_area=device.name("suggested_area"),
             schema=schema,  # type: ignore[arg-type]
             brightness_scale=scale,
             on_command_type=self.choice(  # type: ignore[arg-type]
@@ -258,6 +308,7 @@ class _Reader:
             position_open=self.number("position_open", 100),
             position_closed=self.number("position_closed", 0),
             **topics,
+            **templates,
             **payloads,
         )
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slm_mesh.services.intent.result import IntentResult, Tier
+from slm_mesh.services.redact import scrub
 from slm_mesh.services.router.request import RouterRequest
 
 _TIER_ORDER: dict[Tier, int] = {"template": 0, "slm": 1, "llm": 2, "none": 3}
@@ -60,15 +61,15 @@ class Answer:
             "slots": dict(first.slots) if first else {},
             "confidence": round(first.confidence, 4) if first else 0.0,
             "intents": [result.as_json() for result in self.intents],
-            "answer": self.text,
+            "answer": scrub(self.text) if self.text else self.text,
             "why": {
-                "reason": self.reason,
+                "reason": scrub(self.reason),
                 "out_of_scope": None if self.out_of_scope is None else round(self.out_of_scope, 4),
                 "fallback": self.fallback,
                 "budget": self.budget,
             },
             "error": (
-                {"code": self.error_code, "message": self.error_message}
+                {"code": self.error_code, "message": scrub(self.error_message or "")}
                 if self.error_code
                 else None
             ),

@@ -4,7 +4,6 @@ nothing (the core is `router.Router`)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import metadata
@@ -25,11 +24,18 @@ from slm_mesh.services.router.home_edge import HomeEdge
 from slm_mesh.services.router.mqtt_edge import RouterEdge
 from slm_mesh.services.router.router import Fallback, IntentBackend, Router
 from slm_mesh.services.router.unanswered import UnansweredLog
+from slm_mesh.services.runtime.broker_access import ROUTER
 from slm_mesh.services.runtime.mqtt import MqttClient
 from slm_mesh.services.runtime.mqtt_rpc import Requester
 from slm_mesh.services.runtime.mqtt_service import announce, status_will
-from slm_mesh.services.runtime.mqtt_settings import instance_id, mqtt_client
+from slm_mesh.services.runtime.mqtt_settings import (
+    instance_id,
+    mesh_key,
+    mqtt_client,
+    reply_topics,
+)
 from slm_mesh.services.runtime.mqtt_settings import topics as mqtt_topics
+from slm_mesh.services.runtime.supervise import supervised
 from slm_mesh.services.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -40,7 +46,7 @@ SESSION_EXPIRY_S = 300
 
 
 def unanswered_log(settings: Settings) -> UnansweredLog:
-    path = settings.unanswered_log or settings.cache_dir / "unanswered.jsonl"
+    path = settings.unanswered_log or settings.cache_dir / "unanswered" / "unanswered.jsonl"
     return UnansweredLog(path=path, max_bytes=settings.unanswered_log_max_bytes)
 
 
@@ -52,14 +58,16 @@ def _home_edge(settings: Settings, client: MqttClient, router: Router) -> HomeEd
             "execute_domains needs discovery on (SLM_MESH_DISCOVERY=true): commands go to the "
             "command topics that devices announce"
         )
+    base = load_settings_home(settings)
     return HomeEdge(
         client=client,
         router=router,
-        base_home=load_settings_home(settings),
-        registry=DiscoveryRegistry(prefix=settings.discovery_prefix)
+        base_home=base,
+        registry=DiscoveryRegistry(base=base, prefix=settings.discovery_prefix)
         if settings.discovery
         else None,
         execute_domains=frozenset(settings.execute_domains),
+        reserved_topics=(f"{settings.mqtt_prefix}/#", f"{settings.discovery_prefix}/#", "hermes/#"),
     )
 
 
@@ -68,18 +76,28 @@ async def running_router(
     settings: Settings, *, fallback: Fallback | None = None, local: IntentService | None = None
 ) -> AsyncIterator[RouterEdge]:
     """The router serving device events until the context exits; `local` is an intent
-    service in this process, asked before the replicas over MQTT."""
+    service in this process, asked before the replicas over MQTT.
+
+    If the serving task dies, the router announces itself offline and the task that
+    entered this context is cancelled; leaving the context then raises the task's error
+    (an `ExceptionGroup`), so the process ends instead of living on deaf."""
     instance = instance_id("router")
     topics = mqtt_topics(settings)
-    will = status_will(topics, "router", instance)
+    key = mesh_key(settings)
+    will = status_will(topics, "router", instance, key=key)
     async with mqtt_client(
-        settings, client_id=instance, will=will, persistent_session_s=SESSION_EXPIRY_S
+        settings,
+        client_id=instance,
+        role=ROUTER,
+        will=will,
+        persistent_session_s=SESSION_EXPIRY_S,
     ) as client:
-        directory = ServiceDirectory()
+        directory = ServiceDirectory(key=key, allowed_instances=settings.trusted_instances)
         requester = Requester(
             client=client,
             reply_topic=topics.reply(instance),
             attempt_timeout_s=settings.attempt_timeout_ms / 1000,
+            accept=directory.accepts_reply,
         )
         intent: IntentBackend = MqttIntent(requester=requester, topics=topics, directory=directory)
         if local is not None:
@@ -103,22 +121,27 @@ async def running_router(
             router=router,
             requester=requester,
             directory=directory,
+            reply_topics=reply_topics(settings),
             shared_subscriptions=settings.mqtt_shared_subscriptions,
             home=_home_edge(settings, client, router),
             hermes=settings.hermes,
             discovery_prefix=settings.discovery_prefix if settings.discovery else None,
         )
         await edge.start()
-        serving = asyncio.create_task(edge.serve())
         info = {"version": metadata.version("slm-mesh"), "fallback": bool(fallback)}
-        await announce(
-            client, topics, service="router", instance=instance, state="online", info=info
-        )
-        log.info("serving", service="router", mqtt=str(client.broker), instance=instance)
-        try:
-            yield edge
-        finally:
-            serving.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await serving
-            await announce(client, topics, service="router", instance=instance, state="offline")
+
+        async def say(state: str) -> None:
+            await announce(
+                client, topics, service="router", instance=instance, state=state, key=key,
+                info=info,
+            )  # fmt: skip
+
+        async with asyncio.TaskGroup() as group:
+            serving = group.create_task(supervised(edge.serve(), "router"))
+            await say("online")
+            log.info("serving", service="router", mqtt=str(client.broker), instance=instance)
+            try:
+                yield edge
+            finally:
+                serving.cancel()
+                await say("offline")

@@ -4,8 +4,10 @@ Pure planning; the router's MQTT edge publishes the plan. Targets are found from
 slots the way Home Assistant's intents find them (a name, else an area or floor narrowed by
 domain and device class), and the payloads are the ones Home Assistant's MQTT platforms
 would send, read from each device's discovery message. An entity is never acted on when
-its domain is not allowed or nothing was discovered to command it: it is listed in
-`Plan.skipped` with the reason instead.
+its domain is not allowed, nothing trustworthy was discovered to command it
+(`command_trust`), or the payload is not one of its domain's: it is listed in
+`Plan.skipped` with the reason instead. A name that several entities answer to acts on
+none of them until the area is said, as Home Assistant's intents do.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from slm_mesh.services.intent.discovery import DiscoveredEntity
 from slm_mesh.services.intent.home import Entity, Home
 from slm_mesh.services.intent.result import IntentResult, SlotValue
 from slm_mesh.services.intent.slots import INTENT_DOMAINS
+from slm_mesh.services.router.command_trust import payload_fits
 
 #: What an area-wide request with no kind of device named may switch ("turn off the
 #: kitchen"): never locks, covers or valves.
@@ -55,11 +58,12 @@ Action = Callable[[DiscoveredEntity], "list[tuple[str, str]] | str"]
 def plan_commands(
     result: IntentResult,
     home: Home,
-    devices: Mapping[str, DiscoveredEntity],
+    devices: Mapping[str, DiscoveredEntity | str],
     *,
     allowed_domains: frozenset[str],
 ) -> Plan:
-    """The commands that carry out `result` on the home's discovered devices."""
+    """The commands that carry out `result` on the home's discovered devices; `devices`
+    gives, by entity id, what to command it by or why it may not be (`commandable`)."""
     action = _action(result.intent, result.slots)
     if isinstance(action, str):
         return Plan(reason=action)
@@ -74,6 +78,8 @@ def plan_commands(
             skipped.append(Skipped(entity.id, f"domain {entity.domain!r} is not allowed"))
         elif found is None:
             skipped.append(Skipped(entity.id, "not discovered, so no command topic"))
+        elif isinstance(found, str):
+            skipped.append(Skipped(entity.id, found))
         else:
             planned = action(found)
             if isinstance(planned, str):
@@ -121,6 +127,8 @@ def match_targets(intent: str, slots: Mapping[str, SlotValue], home: Home) -> li
     targeted = any(v is not None for v in (name, area_name, floor_name, domain))
     if not entities:
         return "no matching entity"
+    if name is not None and len(entities) > 1:
+        return f"{len(entities)} entities are called {name!r}: say which area"
     if not targeted and len(entities) > 1:
         return f"{len(entities)} entities match: name one"
     return entities
@@ -171,6 +179,8 @@ def _on_off(found: DiscoveredEntity, *, on: bool) -> list[tuple[str, str]] | str
         return f"not executable for {domain}"
     if payload is None:
         return "the device declares no payload for this"
+    if not payload_fits(domain, payload):
+        return f"payload {payload[:40]!r} is not one a {domain} takes; not sent"
     return [(topic, payload)]
 
 
@@ -198,11 +208,11 @@ def _brightness(found: DiscoveredEntity, percent: float) -> list[tuple[str, str]
     if found.schema == "template" or found.brightness_command_template is not None:
         return "needs a command template, which is not rendered here"
     value = str(_device_brightness(percent, found.brightness_scale))
-    on = (
-        [(found.command_topic, found.payload_on)]
-        if found.command_topic and found.payload_on
-        else []
-    )
+    on: list[tuple[str, str]] = []
+    if found.command_topic and found.payload_on:
+        if not payload_fits("light", found.payload_on):
+            return f"payload {found.payload_on[:40]!r} is not one a light takes; not sent"
+        on = [(found.command_topic, found.payload_on)]
     if found.on_command_type == "first":
         return [*on, (topic, value)]
     if found.on_command_type == "last":

@@ -9,12 +9,12 @@ publishes.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from slm_mesh.services.errors import InvalidRequestError
 from slm_mesh.services.intent.result import IntentResult, SlotValue
+from slm_mesh.services.runtime.json_payload import load_json_object
 
 QUERY_TOPIC = "hermes/nlu/query"
 PARSED_TOPIC = "hermes/nlu/intentParsed"
@@ -36,12 +36,7 @@ class HermesQuery:
 
 def parse_query(payload: bytes) -> HermesQuery:
     """Read an `NluQuery`; a payload that is not one raises InvalidRequestError."""
-    try:
-        body = json.loads(payload)
-    except (UnicodeDecodeError, ValueError) as err:
-        raise InvalidRequestError(f"hermes query is not JSON ({err})", field="payload") from None
-    if not isinstance(body, dict):
-        raise InvalidRequestError("hermes query must be a JSON object", field="payload")
+    body = load_json_object(payload)
     text = body.get("input")
     if not isinstance(text, str):
         raise InvalidRequestError("hermes query needs `input` text", field="input")

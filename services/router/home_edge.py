@@ -10,10 +10,11 @@ from typing import Any
 import structlog
 
 from slm_mesh.services.errors import InvalidRequestError
-from slm_mesh.services.intent.discovery import DiscoveryError, DiscoveryRegistry
+from slm_mesh.services.intent.discovery import DiscoveredEntity, DiscoveryError, DiscoveryRegistry
 from slm_mesh.services.intent.home import Home
 from slm_mesh.services.intent.result import IntentResult
 from slm_mesh.services.router.answer import Answer
+from slm_mesh.services.router.command_trust import commandable
 from slm_mesh.services.router.execute import plan_commands
 from slm_mesh.services.router.hermes import answer_messages, parse_query
 from slm_mesh.services.router.request import RouterRequest
@@ -30,17 +31,26 @@ class HomeEdge:
     base_home: Home
     registry: DiscoveryRegistry | None = None
     execute_domains: frozenset[str] = frozenset()
+    reserved_topics: tuple[str, ...] = ()
+    """Topic filters no device command may go to (the mesh's, discovery's, Hermes')."""
     discovery_errors: int = 0
     _home: Home | None = field(default=None, repr=False)
+    _devices: dict[str, DiscoveredEntity | str] | None = field(default=None, repr=False)
 
     @property
     def home(self) -> Home:
         """The home file's entities plus every device discovered so far."""
         if self._home is None:
-            self._home = (
-                self.registry.merged_home(self.base_home) if self.registry else self.base_home
-            )
+            self._home = self.registry.merged_home() if self.registry else self.base_home
         return self._home
+
+    @property
+    def devices(self) -> dict[str, DiscoveredEntity | str]:
+        """By entity id, what may command it, or why nothing may."""
+        if self._devices is None:
+            announcements = self.registry.announcements if self.registry else ()
+            self._devices = commandable(announcements, reserved=self.reserved_topics)
+        return self._devices
 
     def apply_discovery(self, message: Message) -> None:
         if self.registry is None:
@@ -51,7 +61,7 @@ class HomeEdge:
             self.discovery_errors += 1
             log.warning("discovery message skipped", topic=err.topic, why=err.why)
             return
-        self._home = None
+        self._home = self._devices = None
 
     async def execute(self, answer: Answer) -> Answer:
         """Send each resolved intent to its devices, where the domain is opted in."""
@@ -60,10 +70,7 @@ class HomeEdge:
         executed: list[dict[str, Any]] = []
         for result in answer.intents:
             plan = plan_commands(
-                result,
-                self.home,
-                self.registry.devices,
-                allowed_domains=self.execute_domains,
+                result, self.home, self.devices, allowed_domains=self.execute_domains
             )
             for command in plan.commands:
                 await self.client.publish(

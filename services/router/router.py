@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -75,7 +75,10 @@ class Router:
         unanswered: UnansweredLog | None = None,
         devices: Mapping[str, str] | None = None,
         default_deadline_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`clock` is the one `RouterRequest.deadline_at` is on (the edge stamps arrivals
+        with `time.monotonic`)."""
         if default_deadline_s <= 0:
             raise ValueError("default_deadline_s must be positive")
         self.intent = intent
@@ -84,14 +87,26 @@ class Router:
         self.unanswered = unanswered
         self.devices = dict(devices or {})
         self.default_deadline_s = default_deadline_s
+        self.unrecorded = 0
+        """Unanswered requests the log could not keep (the answers still went out)."""
+        self._clock = clock
 
     async def handle(self, request: RouterRequest) -> Answer:
         """An answer or an explicit error, always before the request's deadline."""
-        started = time.perf_counter()
+        started = self._clock()
         deadline_s = request.deadline_s or self.default_deadline_s
+        deadline_at = request.deadline_at or started + deadline_s
         # Leave room to publish the answer before the requester gives up.
-        budget_s = deadline_s - min(0.05, deadline_s * 0.1)
+        budget_s = deadline_at - started - min(0.05, deadline_s * 0.1)
         task = pick_task(request.text, request.task)
+        if budget_s <= 0:
+            answer = Answer.error(
+                request,
+                task,
+                "deadline_exceeded",
+                f"the request's {deadline_s:g} s deadline had passed when it reached the router",
+            )
+            return replace(answer, elapsed_ms=(self._clock() - started) * 1000)
         try:
             async with asyncio.timeout(budget_s):
                 answer = await self._route(request, task, started + budget_s)
@@ -107,10 +122,10 @@ class Router:
             answer = Answer.error(request, task, "deadline_exceeded", str(err))
         except SlmMeshError as err:
             answer = Answer.error(request, task, "internal", str(err))
-        return replace(answer, elapsed_ms=(time.perf_counter() - started) * 1000)
+        return replace(answer, elapsed_ms=(self._clock() - started) * 1000)
 
     def _remaining(self, deadline: float) -> float:
-        return max(0.001, deadline - time.perf_counter())
+        return max(0.001, deadline - self._clock())
 
     async def _route(self, request: RouterRequest, task: str, deadline: float) -> Answer:
         if task != "intent":
@@ -190,6 +205,20 @@ class Router:
     ) -> None:
         if self.unanswered is None:
             return
+        try:
+            self._write_record(request, local, reply, self.unanswered)
+        except Exception:
+            # The log is for later review; the user's answer must not depend on it.
+            self.unrecorded += 1
+            log.exception("request not kept in the unanswered log", request_id=request.id)
+
+    def _write_record(
+        self,
+        request: RouterRequest,
+        local: IntentResult,
+        reply: FallbackAnswerLike | None,
+        unanswered: UnansweredLog,
+    ) -> None:
         fallback = None
         if reply is not None:
             fallback = {
@@ -198,7 +227,7 @@ class Router:
                 "intent": reply.result.as_json() if reply.result else None,
                 "answer": reply.answer_text,
             }
-        self.unanswered.record({
+        unanswered.record({
             "id": request.id,
             "text": request.text,
             "context": request.context_json(),

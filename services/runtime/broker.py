@@ -5,6 +5,9 @@ Mosquitto speaks MQTT 5 with shared subscriptions and keeps sessions and queued 
 in a persistence file across restarts. amqtt speaks MQTT 3.1.1 only and has no shared
 subscriptions, so with it the mesh carries reply addresses in the payload and runs one
 replica per service; it is the fallback that needs nothing but pip.
+
+With `access` (`broker_access`), both require a login and enforce each role's topics;
+without, they let anyone in, as an unconfigured broker does.
 """
 
 from __future__ import annotations
@@ -19,10 +22,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal
 
 import structlog
+import yaml
 
+from slm_mesh.services.runtime.broker_access import (
+    BrokerAccess,
+    amqtt_acls,
+    mosquitto_acl,
+    mosquitto_password_file,
+)
 from slm_mesh.services.runtime.mqtt import BrokerError, BrokerUrl, Protocol
 
 log = structlog.get_logger(__name__)
@@ -71,6 +81,7 @@ class EmbeddedBroker:
         host: str = "127.0.0.1",
         port: int = 1883,
         kind: BrokerKind = "auto",
+        access: BrokerAccess | None = None,
     ) -> None:
         mosquitto = find_mosquitto()
         if kind == "mosquitto" and mosquitto is None:
@@ -82,6 +93,7 @@ class EmbeddedBroker:
         self.data_dir = data_dir
         self.host = host
         self.port = port or free_port(host)
+        self.access = access
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -133,13 +145,27 @@ class EmbeddedBroker:
         await self.stop()
         await self.start()
 
+    def _write_private(self, name: str, text: str) -> Path:
+        path = self.data_dir / name
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+        return path
+
+    def _mosquitto_access(self) -> list[str]:
+        if self.access is None:
+            return ["allow_anonymous true"]
+        passwords = self._write_private("passwords", mosquitto_password_file(self.access.logins))
+        acl = self._write_private("acl", mosquitto_acl(self.access.grants))
+        return ["allow_anonymous false", f"password_file {passwords}", f"acl_file {acl}"]
+
     def _mosquitto_command(self) -> list[str]:
         config = self.data_dir / "mosquitto.conf"
         config.write_text(
             "\n".join(
                 [
                     f"listener {self.port} {self.host}",
-                    "allow_anonymous true",
+                    *self._mosquitto_access(),
                     "set_tcp_nodelay true",
                     "persistence true",
                     f"persistence_location {self.data_dir}/",
@@ -157,24 +183,36 @@ class EmbeddedBroker:
         assert self._mosquitto is not None
         return [self._mosquitto, "-c", str(config)]
 
+    def _amqtt_plugins(self) -> dict[str, Any]:
+        if self.access is None:
+            return {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}}
+        from pwdlib import PasswordHash
+        from pwdlib.hashers.argon2 import Argon2Hasher
+
+        hasher = PasswordHash((Argon2Hasher(),))
+        lines = [f"{login.username}:{hasher.hash(login.password)}" for login in self.access.logins]
+        passwords = self._write_private("amqtt-passwords", "\n".join(lines) + "\n")
+        return {
+            "amqtt.plugins.authentication.FileAuthPlugin": {"password_file": str(passwords)},
+            "amqtt.plugins.topic_checking.TopicAccessControlListPlugin": amqtt_acls(
+                self.access.grants
+            ),
+        }
+
     def _amqtt_command(self) -> list[str]:
-        config = self.data_dir / "amqtt.yaml"
-        config.write_text(
-            "listeners:\n"
-            "  default:\n"
-            "    type: tcp\n"
-            f"    bind: {self.host}:{self.port}\n"
-            "plugins:\n"
-            "  amqtt.plugins.authentication.AnonymousAuthPlugin:\n"
-            "    allow_anonymous: true\n"
-        )
+        config = {
+            "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
+            "plugins": self._amqtt_plugins(),
+        }
+        config_path = self.data_dir / "amqtt.yaml"
+        config_path.write_text(yaml.safe_dump(config))
         script = Path(sys.executable).with_name("amqtt")
         if not script.exists():
             raise BrokerError(
                 "neither mosquitto nor amqtt is installed; install one "
                 "(apt install mosquitto, or pip install amqtt)"
             )
-        return [str(script), "-c", str(config)]
+        return [str(script), "-c", str(config_path)]
 
     async def _wait_listening(self, timeout_s: float) -> None:
         loop = asyncio.get_running_loop()

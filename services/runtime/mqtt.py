@@ -22,8 +22,9 @@ import contextlib
 import socket
 import ssl
 import threading
+import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -60,7 +61,7 @@ class BrokerUrl:
     port: int
     tls: bool = False
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
 
     @classmethod
     def parse(cls, url: str) -> BrokerUrl:
@@ -91,6 +92,9 @@ class Message:
     response_topic: str | None = None
     correlation: bytes | None = None
     expiry_s: int | None = None
+    """What was left of its MQTT 5 message expiry when the broker sent it."""
+    received_at: float = field(default_factory=time.monotonic)
+    """When it was read off the socket (`time.monotonic`), before it waited in our queue."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,9 @@ class Will:
     qos: int = 1
 
 
+#: Messages waiting to be handled at which reading the socket pauses, and resumes.
+QUEUE_PAUSE_AT = 2000
+QUEUE_RESUME_AT = 500
 #: Reconnect delays: the first, and the cap of its doubling.
 RECONNECT_MIN_S = 0.25
 RECONNECT_MAX_S = 10.0
@@ -151,6 +158,11 @@ class MqttClient:
         self._closing = False
         self._last_error = "no answer"
         self.reconnects = 0
+        self.unreadable = 0
+        """Messages dropped before anyone saw them (a topic that is not UTF-8, ...)."""
+        self.pauses = 0
+        """Times reading stopped because too many messages waited to be handled."""
+        self._paused_fd: int | None = None
         self._paho = self._build(will, tls_ca_file)
 
     def _build(self, will: Will | None, tls_ca_file: str | None) -> paho.Client:
@@ -276,19 +288,44 @@ class MqttClient:
                 properties.MessageExpiryInterval = expiry_s
         if self._will is not None and retain and topic == self._will.topic:
             self._presence = payload.encode() if isinstance(payload, str) else payload
-        info = self._paho.publish(topic, payload, qos=qos, retain=retain, properties=properties)
+        try:
+            info = self._paho.publish(topic, payload, qos=qos, retain=retain, properties=properties)
+        except ValueError as err:  # a wildcard or an empty topic, a payload over 256 MB
+            raise BrokerError(f"cannot publish to {topic!r}: {err}") from None
         if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
             raise BrokerError(f"cannot publish to {topic}: {paho.error_string(info.rc)}")
 
     async def messages(self) -> AsyncIterator[Message]:
         while True:
-            yield await self._queue.get()
+            yield await self.receive()
 
     async def receive(self, timeout_s: float | None = None) -> Message:
         """The next message; TimeoutError after `timeout_s`, and the message stays queued
         (a timeout around `anext(messages())` would close that generator instead)."""
         async with asyncio.timeout(timeout_s):
-            return await self._queue.get()
+            message = await self._queue.get()
+        if self._paused_fd is not None and self._queue.qsize() <= QUEUE_RESUME_AT:
+            self._resume_reading()
+        return message
+
+    def _pause_reading(self) -> None:
+        """Leave messages with the broker while `QUEUE_PAUSE_AT` wait here unhandled: a
+        flood then costs the broker's queue (bounded), not this process's memory."""
+        sock = self._paho.socket()
+        if self._loop is None or self._paused_fd is not None or not isinstance(sock, socket.socket):
+            return
+        self._paused_fd = sock.fileno()
+        self._loop.remove_reader(self._paused_fd)
+        self.pauses += 1
+        log.warning("mqtt reading paused: messages arrive faster than they are handled",
+                    waiting=self._queue.qsize())  # fmt: skip
+
+    def _resume_reading(self) -> None:
+        fd, self._paused_fd = self._paused_fd, None
+        sock = self._paho.socket()
+        if self._loop is not None and isinstance(sock, socket.socket) and sock.fileno() == fd:
+            self._loop.add_reader(fd, self._read)
+            self._read()  # what came while we were not looking
 
     async def _reconnect(self) -> None:
         """Connect (and after a loss, connect again) with a doubling delay between tries."""
@@ -299,10 +336,13 @@ class MqttClient:
                 await self._loop.run_in_executor(None, self._paho.reconnect)
             except (OSError, ssl.SSLError) as err:
                 self._call_soon(self._connect_attempt_failed, str(err))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RECONNECT_MAX_S)
+            except Exception as err:  # paho's own trouble must not end the retries
+                log.exception("mqtt connect attempt failed", broker=str(self.broker))
+                self._call_soon(self._connect_attempt_failed, f"{type(err).__name__}: {err}")
             else:
                 return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECONNECT_MAX_S)
 
     def _connect_attempt_failed(self, why: str) -> None:
         self._last_error = why
@@ -312,7 +352,10 @@ class MqttClient:
         """paho's timers (pings, keepalive timeouts, retries) want a call every second."""
         while True:
             await asyncio.sleep(1.0)
-            self._paho.loop_misc()
+            try:
+                self._paho.loop_misc()
+            except Exception:  # one bad turn must not stop the pings for good
+                log.exception("mqtt housekeeping failed", broker=str(self.broker))
 
     # paho calls these from the event loop (while reading or writing), or from the
     # connecting worker thread (socket open and close); `_call_soon` handles both.
@@ -337,6 +380,8 @@ class MqttClient:
 
     def _on_socket_close(self, client: paho.Client, userdata: Any, sock: Any) -> None:
         fd = sock.fileno()
+        if fd == self._paused_fd:
+            self._paused_fd = None  # the next connection is watched from the start
         if fd >= 0 and self._loop is not None and not self._loop.is_closed():
             self._call_soon(self._loop.remove_reader, fd)
 
@@ -408,11 +453,23 @@ class MqttClient:
             self._reconnecting = self._loop.create_task(self._reconnect())
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        try:
+            received = self._received(message)
+        except Exception as err:  # a topic that is not UTF-8, odd properties: drop that one
+            self.unreadable += 1
+            log.warning("unreadable mqtt message dropped", why=f"{type(err).__name__}: {err}")
+            return
+        self._queue.put_nowait(received)
+        if self._queue.qsize() >= QUEUE_PAUSE_AT:
+            self._pause_reading()
+
+    @staticmethod
+    def _received(message: paho.MQTTMessage) -> Message:
         properties = getattr(message, "properties", None)
         response_topic = getattr(properties, "ResponseTopic", None)
         correlation = getattr(properties, "CorrelationData", None)
         expiry = getattr(properties, "MessageExpiryInterval", None)
-        received = Message(
+        return Message(
             topic=message.topic,
             payload=bytes(message.payload),
             retain=bool(message.retain),
@@ -420,7 +477,6 @@ class MqttClient:
             correlation=bytes(correlation) if correlation else None,
             expiry_s=int(expiry) if expiry else None,
         )
-        self._queue.put_nowait(received)
 
     def _call_soon(self, callback: Any, *args: Any) -> None:
         """Run now on the loop's thread; from the connecting thread, hand it to the loop."""

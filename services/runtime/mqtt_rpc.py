@@ -4,6 +4,10 @@ its retries within each request's deadline.
 MQTT 5 carries the reply address as Response Topic and Correlation Data properties.
 A 3.1.1 client puts `response_topic` and `correlation_id` in its JSON payload instead, and
 gets `correlation_id` back in the reply's payload: small devices and amqtt speak only 3.1.1.
+
+A reply address is only honoured under the mesh's reply topics (`ReplyTopics`, by default
+`<prefix>/reply/#`): otherwise any client could make the mesh publish on a topic that
+devices listen to.
 """
 
 from __future__ import annotations
@@ -11,17 +15,20 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
 from slm_mesh.services.errors import DeadlineExceeded, InvalidRequestError
+from slm_mesh.services.redact import scrub
+from slm_mesh.services.runtime.json_payload import load_json_object
+from slm_mesh.services.runtime.mesh_key import MeshKey
 from slm_mesh.services.runtime.mqtt import Message, MqttClient
+from slm_mesh.services.runtime.topics import matches
 
 log = structlog.get_logger(__name__)
-
-MAX_PAYLOAD_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -32,22 +39,27 @@ class ReplyAddress:
     """The requester speaks 3.1.1: the correlation goes back in the payload."""
 
 
+@dataclass(frozen=True)
+class ReplyTopics:
+    """The topic filters a reply may be published under."""
+
+    filters: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.filters:
+            raise ValueError("at least one reply topic filter is needed")
+
+    def allows(self, topic: str) -> bool:
+        return _publishable(topic) and any(matches(topic, f) for f in self.filters)
+
+
+def _publishable(topic: str) -> bool:
+    return bool(topic) and not any(c in topic for c in "+#\0") and not topic.startswith("$")
+
+
 def parse_payload(message: Message) -> dict[str, Any]:
     """A request's JSON object, or InvalidRequestError saying what is wrong with it."""
-    if len(message.payload) > MAX_PAYLOAD_BYTES:
-        raise InvalidRequestError(
-            f"payload of {len(message.payload)} bytes is over the {MAX_PAYLOAD_BYTES} byte limit",
-            field="payload",
-        )
-    try:
-        body = json.loads(message.payload.decode("utf-8"))
-    except UnicodeDecodeError as err:
-        raise InvalidRequestError(f"payload is not UTF-8: {err}", field="payload") from None
-    except json.JSONDecodeError as err:
-        raise InvalidRequestError(f"payload is not JSON: {err}", field="payload") from None
-    if not isinstance(body, dict):
-        raise InvalidRequestError("payload must be a JSON object", field="payload")
-    return body
+    return load_json_object(message.payload)
 
 
 def reply_address(message: Message, body: dict[str, Any] | None) -> ReplyAddress | None:
@@ -57,7 +69,7 @@ def reply_address(message: Message, body: dict[str, Any] | None) -> ReplyAddress
     if body is None:
         return None
     topic = body.get("response_topic")
-    if not isinstance(topic, str) or not topic or any(c in topic for c in "+#\0"):
+    if not isinstance(topic, str) or not _publishable(topic):
         return None
     correlation = body.get("correlation_id")
     return ReplyAddress(
@@ -74,14 +86,24 @@ def correlation_of(message: Message, body: dict[str, Any]) -> bytes | None:
     return str(value).encode() if value is not None else None
 
 
-async def send_reply(client: MqttClient, address: ReplyAddress, body: dict[str, Any]) -> None:
+async def send_reply(
+    client: MqttClient, address: ReplyAddress, body: dict[str, Any], *, key: MeshKey | None = None
+) -> None:
+    """Publish `body` to the reply address; `key` signs it for that request (`mesh_key`)."""
     if address.in_payload and address.correlation is not None:
         body = {**body, "correlation_id": address.correlation.decode("utf-8", "replace")}
-    await client.publish(address.topic, json.dumps(body), correlation=address.correlation)
+    data = json.dumps(body, ensure_ascii=False)
+    if key is not None:
+        data = key.seal(data, context=address.correlation or b"")
+    await client.publish(address.topic, data, correlation=address.correlation)
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
+    return {"error": {"code": code, "message": scrub(message)}}
+
+
+AcceptReply = Callable[[Message, dict[str, Any]], bool]
+"""Whether a reply comes from someone the requester believes (see `mesh_key`)."""
 
 
 class Requester:
@@ -90,17 +112,27 @@ class Requester:
     A request is published again when no reply comes within `attempt_timeout_s` (a replica
     died holding it, or the broker restarted); the first reply wins and later copies are
     counted and dropped, so each request gets exactly one answer or DeadlineExceeded.
+    With `accept`, a reply it refuses is counted in `rejected_replies` and ignored: the
+    request waits on for a reply it accepts.
     """
 
     def __init__(
-        self, *, client: MqttClient, reply_topic: str, attempt_timeout_s: float = 1.0
+        self,
+        *,
+        client: MqttClient,
+        reply_topic: str,
+        attempt_timeout_s: float = 1.0,
+        accept: AcceptReply | None = None,
     ) -> None:
         self.client = client
         self.reply_topic = reply_topic
         self.attempt_timeout_s = attempt_timeout_s
+        self._accept = accept
         self._pending: dict[bytes, asyncio.Future[dict[str, Any]]] = {}
         self.retries = 0
         self.duplicate_replies = 0
+        self.rejected_replies = 0
+        self.unreadable_replies = 0
 
     async def start(self) -> None:
         await self.client.subscribe(self.reply_topic)
@@ -110,12 +142,17 @@ class Requester:
         try:
             body = parse_payload(message)
         except InvalidRequestError as err:
+            self.unreadable_replies += 1
             log.warning("unreadable reply dropped", topic=message.topic, why=str(err))
             return
         correlation = correlation_of(message, body)
         future = self._pending.get(correlation) if correlation else None
         if future is None or future.done():
             self.duplicate_replies += 1
+            return
+        if self._accept is not None and not self._accept(message, body):
+            self.rejected_replies += 1
+            log.warning("reply from an instance not trusted ignored", topic=message.topic)
             return
         future.set_result(body)
 

@@ -3,7 +3,10 @@ request topic, answer on each requester's reply address, publish every result on
 service's results topic, and announce the instance with a retained status and a last will.
 
 The service itself is one coroutine, `handle(body) -> answer`, which knows nothing of MQTT;
-it raises InvalidRequestError for what it refuses.
+it raises InvalidRequestError for what it refuses. Status and answers are signed with the
+mesh's key (`mesh_key`) and name the instance, so the router can tell them from a forgery.
+A message that cannot be handled costs that message: it is answered with an error where
+it has a reply address under the mesh's reply topics, else counted and dropped.
 """
 
 from __future__ import annotations
@@ -18,8 +21,15 @@ from typing import Any
 import structlog
 
 from slm_mesh.services.errors import InvalidRequestError
+from slm_mesh.services.runtime.mesh_key import MeshKey
 from slm_mesh.services.runtime.mqtt import Message, MqttClient, Will
-from slm_mesh.services.runtime.mqtt_rpc import error_body, parse_payload, reply_address, send_reply
+from slm_mesh.services.runtime.mqtt_rpc import (
+    ReplyTopics,
+    error_body,
+    parse_payload,
+    reply_address,
+    send_reply,
+)
 from slm_mesh.services.runtime.topics import Topics, matches, shared
 
 log = structlog.get_logger(__name__)
@@ -35,11 +45,19 @@ class EdgeCounts:
     refused: int = 0
     dropped: int = 0
     failed: int = 0
+    expired: int = 0
+    """Requests whose MQTT 5 expiry passed before they were answered."""
 
 
-def status_will(topics: Topics, service: str, instance: str) -> Will:
+def status_body(key: MeshKey, topic: str, body: dict[str, Any]) -> str:
+    """A status message, signed for its topic."""
+    return key.seal(json.dumps(body, ensure_ascii=False), context=topic.encode())
+
+
+def status_will(topics: Topics, service: str, instance: str, *, key: MeshKey) -> Will:
+    topic = topics.status(service, instance)
     body = {"state": "offline", "service": service, "instance": instance}
-    return Will(topic=topics.status(service, instance), payload=json.dumps(body).encode())
+    return Will(topic=topic, payload=status_body(key, topic, body).encode())
 
 
 async def announce(
@@ -49,9 +67,11 @@ async def announce(
     service: str,
     instance: str,
     state: str,
+    key: MeshKey,
     info: dict[str, Any] | None = None,
 ) -> None:
     """The instance's retained status: what `slm-mesh/status/#` shows and routers count."""
+    topic = topics.status(service, instance)
     body = {
         "state": state,
         "service": service,
@@ -59,7 +79,7 @@ async def announce(
         "since": round(time.time(), 3),
         **(info or {}),
     }
-    await client.publish(topics.status(service, instance), json.dumps(body), retain=True)
+    await client.publish(topic, status_body(key, topic, body), retain=True)
 
 
 @dataclass
@@ -69,6 +89,8 @@ class MqttServiceEdge:
     service: str
     instance: str
     handle: Handler
+    key: MeshKey
+    reply_topics: ReplyTopics
     info: dict[str, Any] = field(default_factory=dict)
     shared_subscriptions: bool = True
     max_in_flight: int = 64
@@ -91,6 +113,7 @@ class MqttServiceEdge:
             service=self.service,
             instance=self.instance,
             state=state,
+            key=self.key,
             info=self.info,
         )
 
@@ -110,12 +133,40 @@ class MqttServiceEdge:
             task.add_done_callback(lambda t: (tasks.discard(t), slots.release()))
 
     async def answer(self, message: Message) -> None:
-        body: dict[str, Any] | None = None
+        """One request, whatever it holds: an answer, an error, or a counted drop."""
+        try:
+            await self._answer(message)
+        except Exception:
+            self.counts.failed += 1
+            log.exception("request dropped: it could not be answered", service=self.service)
+
+    async def _answer(self, message: Message) -> None:
+        if message.retain:  # replayed by the broker at subscribe: not a live request
+            self.counts.dropped += 1
+            log.warning("retained request ignored", topic=message.topic)
+            return
         try:
             body = parse_payload(message)
-            answer = await self.handle(body)
+        except InvalidRequestError as err:
+            await self._refuse(message, None, str(err))
+            return
+        address = reply_address(message, body)
+        if address is not None and not self.reply_topics.allows(address.topic):
+            self.counts.dropped += 1
+            log.warning("request dropped: reply topic not allowed", reply_topic=address.topic)
+            return
+        remaining = _time_left(message)
+        try:
+            if remaining is not None and remaining <= 0:
+                raise TimeoutError
+            async with asyncio.timeout(remaining):
+                answer = await self.handle(body)
         except InvalidRequestError as err:
             await self._refuse(message, body, str(err))
+            return
+        except TimeoutError:
+            self.counts.expired += 1
+            await self._reply(message, body, error_body("deadline_exceeded", "request expired"))
             return
         except Exception as err:
             self.counts.failed += 1
@@ -124,7 +175,9 @@ class MqttServiceEdge:
             return
         self.counts.answered += 1
         await self._reply(message, body, answer)
-        await self.client.publish(self.topics.service_results(self.service), json.dumps(answer))
+        await self.client.publish(
+            self.topics.service_results(self.service), json.dumps(answer, ensure_ascii=False)
+        )
 
     async def _refuse(self, message: Message, body: dict[str, Any] | None, why: str) -> None:
         self.counts.refused += 1
@@ -136,7 +189,15 @@ class MqttServiceEdge:
         self, message: Message, body: dict[str, Any] | None, answer: dict[str, Any]
     ) -> bool:
         address = reply_address(message, body)
-        if address is None:
+        if address is None or not self.reply_topics.allows(address.topic):
             return False
-        await send_reply(self.client, address, answer)
+        signed = {**answer, "instance": self.instance}
+        await send_reply(self.client, address, signed, key=self.key)
         return True
+
+
+def _time_left(message: Message) -> float | None:
+    """Seconds left of the request's MQTT 5 expiry, counted from when it arrived."""
+    if message.expiry_s is None:
+        return None
+    return message.received_at + message.expiry_s - time.monotonic()
