@@ -18,9 +18,9 @@ import structlog
 from slm_mesh.services.fallback.app import running_fallback
 from slm_mesh.services.fallback.fallback import LlmFallback
 from slm_mesh.services.intent.app import load_settings_home, running_service, wait_for_stop_signal
+from slm_mesh.services.redact import redact_url
 from slm_mesh.services.router.app import running_router
 from slm_mesh.services.router.mqtt_edge import RouterEdge
-from slm_mesh.services.redact import redact_url
 from slm_mesh.services.router.request import TASKS
 from slm_mesh.services.runtime.broker import EmbeddedBroker
 from slm_mesh.services.runtime.broker_access import (

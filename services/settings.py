@@ -117,6 +117,7 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(10.0, gt=0, description="per call, within the deadline")
     llm_per_minute: int = Field(20, ge=0, description="budget: calls per minute")
     llm_per_day: int = Field(500, ge=0, description="budget: calls per day")
+    llm_max_text_chars: int = Field(4000, ge=1, description="longer requests are not sent")
 
     @classmethod
     def settings_customise_sources(

@@ -275,3 +275,15 @@ def test_from_config_builds_a_working_fallback() -> None:
             assert answer.as_json()["result"]["slots"] == {"name": "Pendant"}
 
         run(LlmFallback.from_config(config, HOME), test)
+
+
+def test_a_text_over_the_limit_is_not_sent() -> None:
+    with FakeLlmServer(mode="intent", reply=TURN_ON) as server:
+
+        async def test(fallback: LlmFallback) -> None:
+            answer = await fallback.ask("summarize: " + "x" * 5000, deadline_s=5.0)
+            assert answer.kind == "cannot_help"
+            assert answer.reason == "the text is over 4000 characters: not sent"
+
+        run(make_fallback(server.url), test)
+        assert server.requests == []

@@ -295,6 +295,32 @@ def test_the_mesh_never_answers_outside_its_reply_topics(
     run(open_mesh, scenario)
 
 
+def test_a_client_cannot_take_over_the_router_s_session(
+    open_mesh: MeshThread, hostile_report: list[str]
+) -> None:
+    """MQTT gives a client id to whoever connects last; the ids the mesh shows (its
+    instance ids, its reply topics) are not the ids it connects with."""
+    router = open_mesh.router
+    assert router is not None
+
+    async def scenario(attacker: Attacker, device: Device, topics: Topics) -> None:
+        reconnects = router.client.reconnects
+        shown = router.requester.reply_topic.rsplit("/", 1)[1]
+        impostor = MqttClient(
+            broker=BrokerUrl.parse(open_mesh.settings.mqtt_url or ""), client_id=shown
+        )
+        async with impostor:
+            answer = await answer_to(device, topics.event("lounge"), {"text": "lights off"})
+        hostile_report.append(
+            f"session takeover with the shown id {shown!r}: router reconnects "
+            f"{router.client.reconnects - reconnects}, answer {answer['intent']}"
+        )
+        assert router.client.reconnects == reconnects
+        assert answer["intent"] == "HassTurnOff"
+
+    run(open_mesh, scenario)
+
+
 def test_a_request_sent_long_ago_is_not_worked_on(
     open_mesh: MeshThread, hostile_report: list[str]
 ) -> None:

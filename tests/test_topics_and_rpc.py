@@ -228,3 +228,9 @@ def test_reply_topics_allow_only_their_filters() -> None:
     assert replies.allows("hermes/dialogueManager/sessionEnded")
     for topic in ("zigbee2mqtt/front_lock/set", "slm-mesh/results", "slm-mesh/reply/#", "$SYS/x"):
         assert not replies.allows(topic), topic
+
+
+@pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity"])
+def test_nan_and_infinity_are_not_json(constant: bytes) -> None:
+    with pytest.raises(InvalidRequestError, match="not JSON"):
+        parse_payload(_message(b'{"sent_at": ' + constant + b"}"))

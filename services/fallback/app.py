@@ -28,6 +28,7 @@ async def running_fallback(settings: Settings, *, home: Home) -> AsyncIterator[L
         timeout_s=settings.llm_timeout_s,
         per_minute=settings.llm_per_minute,
         per_day=settings.llm_per_day,
+        max_text_chars=settings.llm_max_text_chars,
     )
     fallback = LlmFallback.from_config(config, home)
     log.info(

@@ -32,6 +32,8 @@ class FallbackConfig:
     """How long the breaker stays open before one trial call."""
     cache_size: int = 256
     cache_ttl_s: float = 300.0
+    max_text_chars: int = 4000
+    """Longer requests are not sent: each call's cost grows with its text."""
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
@@ -59,6 +61,7 @@ class FallbackConfig:
         breaker_cooldown_s: float = 30.0,
         cache_size: int = 256,
         cache_ttl_s: float = 300.0,
+        max_text_chars: int = 4000,
     ) -> FallbackConfig:
         """The key comes from `api_key`, else `api_key_file`, else `environ[API_KEY_ENV]`;
         giving both a key and a key file is refused as ambiguous."""
@@ -73,6 +76,7 @@ class FallbackConfig:
             breaker_cooldown_s=breaker_cooldown_s,
             cache_size=cache_size,
             cache_ttl_s=cache_ttl_s,
+            max_text_chars=max_text_chars,
         )
 
 

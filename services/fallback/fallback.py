@@ -69,9 +69,13 @@ class LlmFallback:
         budget: CallBudget,
         cache: ResponseCache[FallbackAnswer],
         timeout_s: float = 10.0,
+        max_text_chars: int = 4000,
     ) -> None:
         if timeout_s <= 0:
             raise ValueError(f"timeout_s must be positive, not {timeout_s}")
+        if max_text_chars < 1:
+            raise ValueError(f"max_text_chars must be at least 1, not {max_text_chars}")
+        self.max_text_chars = max_text_chars
         self.client = client
         self.home = home
         self.breaker = breaker
@@ -97,6 +101,7 @@ class LlmFallback:
             budget=CallBudget(per_minute=config.per_minute, per_day=config.per_day),
             cache=ResponseCache(max_entries=config.cache_size, ttl_s=config.cache_ttl_s),
             timeout_s=config.timeout_s,
+            max_text_chars=config.max_text_chars,
         )
 
     async def aclose(self) -> None:
@@ -115,6 +120,10 @@ class LlmFallback:
 
     async def ask(self, text: str, *, area: str | None = None, deadline_s: float) -> FallbackAnswer:
         """Ask the model about `text`, said by a device in `area`, within `deadline_s`."""
+        if len(text) > self.max_text_chars:
+            return self._answer(
+                "cannot_help", f"the text is over {self.max_text_chars} characters: not sent"
+            )
         key = cache_key(text, area)
         cached = self.cache.get(key)
         if cached is not None:

@@ -138,9 +138,15 @@ class GrpcServer:
         host: str = "127.0.0.1",
         port: int = 0,
         max_message_bytes: int = 1 << 20,
+        max_concurrent_rpcs: int = 512,
     ) -> None:
+        """Calls past `max_concurrent_rpcs` at once get RESOURCE_EXHAUSTED at once, so a
+        flood of callers costs them, not the server's memory."""
         if max_message_bytes <= 0:
             raise ValueError(f"max_message_bytes must be positive, got {max_message_bytes}")
+        if max_concurrent_rpcs < 1:
+            raise ValueError(f"max_concurrent_rpcs must be at least 1, got {max_concurrent_rpcs}")
+        self._max_concurrent_rpcs = max_concurrent_rpcs
         self._register = register
         self._address = f"{host}:{port}"
         self._options = [
@@ -168,7 +174,11 @@ class GrpcServer:
         """Bind, start, and report every service NOT_SERVING; returns the bound port."""
         if self._server is not None:
             raise RuntimeError("the gRPC server is already started")
-        server = grpc.aio.server(options=self._options, interceptors=[_RejectMalformed()])
+        server = grpc.aio.server(
+            options=self._options,
+            interceptors=[_RejectMalformed()],
+            maximum_concurrent_rpcs=self._max_concurrent_rpcs,
+        )
         self._service_names = tuple(self._register(server))
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(

@@ -22,13 +22,18 @@ def load_json(data: bytes, *, max_bytes: int = MAX_PAYLOAD_BYTES) -> Any:
     if len(data) > max_bytes:
         raise UnreadablePayload(f"payload of {len(data)} bytes is over the {max_bytes} byte limit")
     try:
-        return json.loads(data.decode("utf-8"))
+        return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
     except UnicodeDecodeError as err:
         raise UnreadablePayload(f"payload is not UTF-8: {err}") from None
     except RecursionError:
         raise UnreadablePayload("payload is nested too deeply to read") from None
     except ValueError as err:  # JSONDecodeError, and integers over Python's digit limit
         raise UnreadablePayload(f"payload is not JSON: {err}") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON, though Python's reader takes them."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def load_json_object(data: bytes, *, max_bytes: int = MAX_PAYLOAD_BYTES) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import secrets
 import socket
 from dataclasses import replace
 from pathlib import Path
@@ -89,7 +90,9 @@ def mqtt_client(
 ) -> MqttClient:
     return MqttClient(
         broker=broker_url(settings, role=role),
-        client_id=client_id,
+        # MQTT hands a session to whoever connects last with its client id: an id others
+        # cannot guess (it is not the instance id the status shows) cannot be taken over.
+        client_id=f"{client_id}-{secrets.token_hex(4)}",
         protocol=settings.mqtt_protocol,
         will=will,
         persistent_session_s=persistent_session_s,
