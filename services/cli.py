@@ -11,13 +11,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from slm_mesh.services.errors import HomeFileError, SlmMeshError
+from slm_mesh.services.errors import EXIT_BAD_INPUT, EXIT_FAILED, SlmMeshError
 from slm_mesh.services.logs import configure_logging
 from slm_mesh.services.redact import scrub
 from slm_mesh.services.settings import Settings, load_settings
-
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -154,12 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     try:
         return _run(args, settings)
-    except HomeFileError as err:
-        print(f"slm-mesh: {scrub(str(err))}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     except SlmMeshError as err:
         print(f"slm-mesh: {scrub(str(err))}", file=sys.stderr)
-        return EXIT_FAILED
+        return err.exit_code
     except ExceptionGroup as group:  # a serving task died (`runtime/supervise.py` logged it)
         causes = "; ".join(f"{type(e).__name__}: {e}" for e in group.exceptions)
         print(f"slm-mesh: stopped, a serving task failed: {scrub(causes)}", file=sys.stderr)

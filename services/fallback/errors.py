@@ -17,9 +17,13 @@ from slm_mesh.services.errors import SlmMeshError
 class FallbackError(SlmMeshError):
     """Base of the fallback's errors."""
 
+    code = "unavailable"
+
 
 class FallbackConfigError(FallbackError):
     """The fallback's configuration cannot be used; the message says which value and why."""
+
+    code = "misconfigured"
 
 
 class FallbackUnavailable(FallbackError):
@@ -32,6 +36,8 @@ class FallbackUnavailable(FallbackError):
 
 class FallbackTimeout(FallbackUnavailable):
     """The call took longer than `timeout_s`."""
+
+    code = "deadline_exceeded"
 
     def __init__(self, timeout_s: float) -> None:
         super().__init__(f"timeout after {timeout_s:.1f} s")

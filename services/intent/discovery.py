@@ -52,6 +52,8 @@ Schema = Literal["default", "json", "template"]
 class DiscoveryError(SlmMeshError):
     """A discovery message this module cannot use; the caller logs it and goes on."""
 
+    code = "invalid_request"
+
     def __init__(self, topic: str, why: str) -> None:
         super().__init__(f"{topic}: {why}")
         self.topic = topic

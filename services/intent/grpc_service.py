@@ -18,9 +18,9 @@ from typing import Any, Protocol
 import grpc
 import structlog
 
-from slm_mesh.services.errors import InvalidRequestError
 from slm_mesh.services.intent.result import IntentRequest, IntentResult, SlotValue, Tier
 from slm_mesh.services.runtime.grpc_server import ServiceInfoLike, service_info_message
+from slm_mesh.services.wire_errors import error_code, grpc_status
 from slm_mesh.v1 import intent_pb2, intent_pb2_grpc, service_info_pb2
 
 SERVICE_NAME = intent_pb2.DESCRIPTOR.services_by_name["Intent"].full_name
@@ -129,13 +129,10 @@ class IntentServicer(intent_pb2_grpc.IntentServicer):  # type: ignore[misc]
             try:
                 results = await self._recognize(request, context)
                 return intent_pb2.RecognizeResponse(results=[result_to_proto(r) for r in results])
-            except InvalidRequestError as exc:
-                code, details = grpc.StatusCode.INVALID_ARGUMENT, str(exc)
-            except TimeoutError:
-                code, details = grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded"
-            except Exception:
-                bound.exception("intent.recognize_failed", batch=len(request.utterances))
-                code, details = grpc.StatusCode.INTERNAL, "internal error; see the service log"
+            except Exception as exc:
+                if error_code(exc) == "internal":
+                    bound.exception("intent.recognize_failed", batch=len(request.utterances))
+                code, details = grpc_status(exc)
         bound.info("intent.recognize_refused", code=code.name, details=details)
         await context.abort(code, details)
         raise AssertionError("context.abort returned")  # abort always raises

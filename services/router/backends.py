@@ -6,13 +6,14 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from slm_mesh.services.errors import InvalidRequestError, ServiceUnavailable, SlmMeshError
+from slm_mesh.services.errors import ServiceUnavailable
 from slm_mesh.services.intent.result import IntentRequest, IntentResult
 from slm_mesh.services.intent.service import IntentService
 from slm_mesh.services.router.directory import ServiceDirectory
 from slm_mesh.services.router.router import IntentBackend
 from slm_mesh.services.runtime.mqtt_rpc import Requester
 from slm_mesh.services.runtime.topics import Topics
+from slm_mesh.services.wire_errors import raise_for_error
 
 
 class InProcessIntent:
@@ -68,16 +69,6 @@ class LocalFirstIntent:
             self.in_flight -= len(texts)
 
 
-def _raise_for_error(task: str, reply: dict[str, Any]) -> None:
-    error = reply.get("error")
-    if not error:
-        return
-    message = str(error.get("message", error)) if isinstance(error, dict) else str(error)
-    if isinstance(error, dict) and error.get("code") == "invalid_request":
-        raise InvalidRequestError(message)
-    raise SlmMeshError(f"the {task} service failed: {message}")
-
-
 class MqttIntent:
     """The intent service's replicas, sharing requests through the broker."""
 
@@ -99,7 +90,7 @@ class MqttIntent:
         reply = await self.requester.request(
             self.topics.request("intent"), body, timeout_s=timeout_s
         )
-        _raise_for_error("intent", reply)
+        raise_for_error("intent", reply)
         return [IntentResult.from_answer_json(item) for item in reply["results"]]
 
 
@@ -120,5 +111,5 @@ class MqttTasks:
         reply = await self.requester.request(
             self.topics.request(task), {"text": text}, timeout_s=timeout_s
         )
-        _raise_for_error(task, reply)
+        raise_for_error(task, reply)
         return reply

@@ -21,7 +21,6 @@ import structlog
 
 from slm_mesh.services.errors import InvalidRequestError
 from slm_mesh.services.intent.discovery import discovery_filters
-from slm_mesh.services.redact import scrub
 from slm_mesh.services.router.answer import Answer
 from slm_mesh.services.router.directory import ServiceDirectory
 from slm_mesh.services.router.hermes import QUERY_TOPIC
@@ -35,12 +34,12 @@ from slm_mesh.services.runtime.mqtt_rpc import (
     ReplyTopics,
     Requester,
     correlation_of,
-    error_body,
     parse_payload,
     reply_address,
     send_reply,
 )
 from slm_mesh.services.runtime.topics import Topics, matches, shared
+from slm_mesh.services.wire_errors import error_json
 
 log = structlog.get_logger(__name__)
 
@@ -222,7 +221,7 @@ class RouterEdge:
             log.warning("bad request dropped: no reply address", topic=message.topic, why=why)
             return
         self.counts.errors += 1
-        await send_reply(self.client, address, error_body("invalid_request", why))
+        await send_reply(self.client, address, error_json("invalid_request", why))
 
     async def _try_to_tell(self, message: Message, why: str) -> None:
         """After a bug: an `internal` error to the requester, if it can be told at all."""
@@ -230,7 +229,7 @@ class RouterEdge:
             body = parse_payload(message)
             address = reply_address(message, body)
             if address is not None and self.reply_topics.allows(address.topic):
-                await send_reply(self.client, address, error_body("internal", scrub(why)))
+                await send_reply(self.client, address, error_json("internal", why))
         except Exception:
             log.exception("could not tell the requester about the failure")
 

@@ -18,12 +18,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from slm_mesh.services.errors import (
-    DeadlineExceeded,
-    InvalidRequestError,
-    ServiceUnavailable,
-    SlmMeshError,
-)
+from slm_mesh.services.errors import SlmMeshError
 from slm_mesh.services.intent.result import IntentResult
 from slm_mesh.services.router.answer import Answer
 from slm_mesh.services.router.compound import split_command
@@ -114,14 +109,8 @@ class Router:
             answer = Answer.error(
                 request, task, "deadline_exceeded", f"no answer within {deadline_s:g} s"
             )
-        except InvalidRequestError as err:
-            answer = Answer.error(request, task, "invalid_request", str(err))
-        except ServiceUnavailable as err:
-            answer = Answer.error(request, task, "unavailable", str(err))
-        except DeadlineExceeded as err:
-            answer = Answer.error(request, task, "deadline_exceeded", str(err))
         except SlmMeshError as err:
-            answer = Answer.error(request, task, "internal", str(err))
+            answer = Answer.error(request, task, err.code, str(err))
         return replace(answer, elapsed_ms=(self._clock() - started) * 1000)
 
     def _remaining(self, deadline: float) -> float:

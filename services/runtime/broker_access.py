@@ -34,6 +34,8 @@ _MOSQUITTO_ITERATIONS = 101  # what mosquitto_passwd writes
 class LoginsError(SlmMeshError):
     """The logins file cannot be read or written; the message says which and why."""
 
+    code = "misconfigured"
+
 
 @dataclass(frozen=True)
 class Login:

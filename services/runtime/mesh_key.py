@@ -33,6 +33,8 @@ _SIGNED = re.compile(rb',"signature":"(?P<mac>[0-9a-f]{64})"\}\s*$')
 class MeshKeyError(SlmMeshError):
     """The key file cannot be read or made; the message says which file and why."""
 
+    code = "misconfigured"
+
 
 class MeshKey:
     def __init__(self, secret: bytes) -> None:

@@ -52,6 +52,8 @@ def _no_delay(client: paho.Client, userdata: Any, sock: Any) -> None:
 class BrokerError(SlmMeshError):
     """The broker cannot be reached or refused us; the message says which and why."""
 
+    code = "unavailable"
+
 
 @dataclass(frozen=True)
 class BrokerUrl:

@@ -22,7 +22,6 @@ from typing import Any
 import structlog
 
 from slm_mesh.services.errors import DeadlineExceeded, InvalidRequestError
-from slm_mesh.services.redact import scrub
 from slm_mesh.services.runtime.json_payload import load_json_object
 from slm_mesh.services.runtime.mesh_key import MeshKey
 from slm_mesh.services.runtime.mqtt import Message, MqttClient
@@ -96,10 +95,6 @@ async def send_reply(
     if key is not None:
         data = key.seal(data, context=address.correlation or b"")
     await client.publish(address.topic, data, correlation=address.correlation)
-
-
-def error_body(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": scrub(message)}}
 
 
 AcceptReply = Callable[[Message, dict[str, Any]], bool]

@@ -25,12 +25,12 @@ from slm_mesh.services.runtime.mesh_key import MeshKey
 from slm_mesh.services.runtime.mqtt import Message, MqttClient, Will
 from slm_mesh.services.runtime.mqtt_rpc import (
     ReplyTopics,
-    error_body,
     parse_payload,
     reply_address,
     send_reply,
 )
 from slm_mesh.services.runtime.topics import Topics, matches, shared
+from slm_mesh.services.wire_errors import error_json, error_json_for
 
 log = structlog.get_logger(__name__)
 
@@ -166,12 +166,12 @@ class MqttServiceEdge:
             return
         except TimeoutError:
             self.counts.expired += 1
-            await self._reply(message, body, error_body("deadline_exceeded", "request expired"))
+            await self._reply(message, body, error_json("deadline_exceeded", "request expired"))
             return
         except Exception as err:
             self.counts.failed += 1
             log.exception("request failed", service=self.service)
-            await self._reply(message, body, error_body("internal", f"{type(err).__name__}: {err}"))
+            await self._reply(message, body, error_json_for(err))
             return
         self.counts.answered += 1
         await self._reply(message, body, answer)
@@ -181,7 +181,7 @@ class MqttServiceEdge:
 
     async def _refuse(self, message: Message, body: dict[str, Any] | None, why: str) -> None:
         self.counts.refused += 1
-        if not await self._reply(message, body, error_body("invalid_request", why)):
+        if not await self._reply(message, body, error_json("invalid_request", why)):
             self.counts.dropped += 1
             log.warning("bad request dropped: no reply address", topic=message.topic, why=why)
 
