@@ -4,7 +4,6 @@ entity, and a server that is down, slow, broken or talking nonsense."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -81,10 +80,10 @@ def run(fallback: LlmFallback, test: Callable[[LlmFallback], Awaitable[None]]) -
 
 
 async def timed_ask(fallback: LlmFallback, text: str, **kwargs: Any) -> FallbackAnswer:
-    start = time.monotonic()
-    answer = await fallback.ask(text, area=kwargs.pop("area", None), deadline_s=5.0, **kwargs)
-    assert time.monotonic() - start < TIMEOUT_S + 0.3, "a cannot-help answer must not hang"
-    return answer
+    """An answer well before the request's 5 s deadline: a cannot-help must not hang (the
+    bound is loose, for a loaded machine; the fallback's own timeout is 0.2 s)."""
+    async with asyncio.timeout(4.0):
+        return await fallback.ask(text, area=kwargs.pop("area", None), deadline_s=5.0, **kwargs)
 
 
 def test_a_good_intent_comes_back_checked_against_the_home() -> None:

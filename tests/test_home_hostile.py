@@ -31,6 +31,10 @@ from slm_mesh.services.intent.home import (
 
 LAMP = "entities:\n  - {name: Lamp, id: light.lamp}\n"
 
+#: Longer than any honest parse takes on a loaded 2-core box, far shorter than what a
+#: template expansion or an alias bomb would take: these guard against hangs, not speed.
+HANG_S = 10.0
+
 
 def refusal(text: str) -> str:
     with pytest.raises(HomeFileError) as caught:
@@ -113,7 +117,7 @@ def test_template_syntax_in_a_name_is_kept_as_written(name: str) -> None:
     started = time.monotonic()
     home = parse_home(yaml.safe_dump({"entities": [{"name": name, "id": "light.l"}]}))
     assert home.entities[0].name == name
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < HANG_S
 
 
 def test_too_many_aliases_are_refused() -> None:
@@ -138,7 +142,7 @@ def test_a_billion_laughs_is_refused_at_its_first_alias() -> None:
         )
     started = time.monotonic()
     why = refusal("\n".join(rows) + "\n" + LAMP)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < HANG_S
     assert "home.yaml:2: the home uses a YAML alias" in why
 
 
@@ -157,7 +161,7 @@ def test_a_flood_of_yaml_nodes_is_refused_quickly() -> None:
     started = time.monotonic()
     why = refusal("x: [" + ",".join(["a"] * (MAX_YAML_NODES + 50_000)) + "]\n" + LAMP)
     assert f"home.yaml:1: the home has over {MAX_YAML_NODES:,} keys, values and items" in why
-    assert time.monotonic() - started < 5.0
+    assert time.monotonic() - started < HANG_S
 
 
 def test_a_home_over_the_size_limit_is_refused(tmp_path: Path) -> None:
@@ -233,7 +237,7 @@ home_shaped = shaped(
     },
     required=("entities",),
 )
-FAST = settings(max_examples=150, deadline=1000, database=None)
+FAST = settings(max_examples=150, deadline=None, database=None)
 
 
 def parsed_or_refused(text: str) -> None:
@@ -243,6 +247,7 @@ def parsed_or_refused(text: str) -> None:
         assert str(err).startswith("home.yaml")
 
 
+@pytest.mark.slow
 @FAST
 @given(document=home_shaped, unicode=st.booleans())
 def test_any_home_shaped_document_is_read_or_refused(document: Any, unicode: bool) -> None:

@@ -14,10 +14,13 @@ import pytest
 from slm_mesh.services.runtime.broker import find_mosquitto, free_port
 from slm_mesh.services.runtime.mqtt import BrokerError, BrokerUrl, MqttClient
 
-pytestmark = pytest.mark.skipif(
-    find_mosquitto() is None or shutil.which("openssl") is None,
-    reason="needs the mosquitto and openssl binaries",
-)
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        find_mosquitto() is None or shutil.which("openssl") is None,
+        reason="needs the mosquitto and openssl binaries",
+    ),
+]
 
 
 def _openssl(*args: str, cwd: Path) -> None:

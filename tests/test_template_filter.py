@@ -25,6 +25,7 @@ def _hassil_matches(text: str, home: Home) -> bool:
     return found is not None
 
 
+@pytest.mark.slow
 def test_every_sentence_hassil_matches_passes_the_filter(
     template_filter: TemplateFilter, demo_home: Home
 ) -> None:
@@ -109,6 +110,7 @@ def test_no_skip_words_leave_the_text_alone() -> None:
     assert SkipWords([]).removed("please turn on the lights") == "please turn on the lights"
 
 
+@pytest.mark.slow
 def test_hassil_given_only_the_narrowed_templates_answers_as_with_all(demo_home: Home) -> None:
     narrowed = TemplateMatcher(home=demo_home)
     alone = TemplateMatcher(home=demo_home, narrow=False)

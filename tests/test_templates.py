@@ -133,6 +133,7 @@ def test_samples_respect_what_a_template_requires_of_an_entity(
     assert {s.slots["name"] for s in light_set} <= light_names
 
 
+@pytest.mark.slow
 def test_samples_are_read_back_by_the_strict_matcher(
     matcher: TemplateMatcher, home: Home, sentences: list[TrainingSentence]
 ) -> None:

@@ -6,10 +6,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from slm_mesh.services.intent.home import Home, parse_home
 from slm_mesh.services.intent.slots import OUT_OF_SCOPE
 from slm_mesh.services.intent.training import TrainingConfig, load_or_train, training_sentences
+
+pytestmark = pytest.mark.slow  # each test samples Home Assistant's templates and fits heads
 
 SMALL = TrainingConfig(per_intent=6, per_natural_template=1, per_out_of_scope_template=1)
 HOME = parse_home("""
