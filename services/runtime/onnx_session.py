@@ -132,7 +132,7 @@ class Embedder:
             raise ModelError(
                 f"{files.model} needs inputs {unknown}; an embedder feeds only {_TEXT_INPUTS}"
             )
-        self._tokenizer = _load_tokenizer(files.tokenizer, max_length=plugin.max_length)
+        self._tokenizer = load_tokenizer(files.tokenizer, max_length=plugin.max_length)
         self._dim = int(self.embed(["warm-up"]).shape[1])
 
     @property
@@ -211,7 +211,7 @@ def pool(
     return vectors.astype(np.float32, copy=False)
 
 
-def _load_tokenizer(path: Path, *, max_length: int) -> Tokenizer:
+def load_tokenizer(path: Path, *, max_length: int) -> Tokenizer:
     try:
         tokenizer = Tokenizer.from_file(str(path))
     except Exception as err:  # tokenizers raises a bare Exception for malformed files
