@@ -19,7 +19,7 @@ import onnxruntime as ort
 
 from slm_mesh.services.errors import ModelError
 from slm_mesh.services.runtime.model_store import ModelFiles, resolve_model_dir
-from slm_mesh.services.runtime.onnx_session import load_tokenizer, create_session
+from slm_mesh.services.runtime.onnx_session import create_session, load_tokenizer
 from slm_mesh.services.runtime.per_text_batches import per_text_model_path, write_per_text_model
 from slm_mesh.services.runtime.precision import has_int8_matmuls
 
