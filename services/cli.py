@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from slm_mesh.services.errors import EXIT_BAD_INPUT, EXIT_FAILED, SlmMeshError
+from slm_mesh.services.kit.service import installed_names, service_named
 from slm_mesh.services.logs import configure_logging
 from slm_mesh.services.redact import scrub
 from slm_mesh.services.settings import Settings, load_settings
@@ -38,8 +39,9 @@ def _parser() -> argparse.ArgumentParser:
             flag, dest="mqtt_url", metavar="URL", help="MQTT broker, mqtt://HOST[:PORT]"
         )
 
-    serve = commands.add_parser("serve", help="run a service over gRPC (and MQTT)")
-    serve.add_argument("service", choices=["intent"])
+    installed = installed_names()
+    serve = commands.add_parser("serve", help="run services over gRPC (and MQTT), one process")
+    serve.add_argument("service", nargs="+", choices=installed, help="one or more of these")
     with_model(serve)
     serve.add_argument("--host", help="listen address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 50051; 0 picks a free one)")
@@ -166,7 +168,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from slm_mesh.services.intent import commands
 
     if args.command == "serve":
-        asyncio.run(commands.serve(settings))
+        from slm_mesh.services.kit.host import serve
+
+        asyncio.run(serve(settings, [service_named(name) for name in args.service]))
         return 0
     if args.command == "up":
         from slm_mesh.services.mesh import up

@@ -17,7 +17,9 @@ import structlog
 
 from slm_mesh.services.fallback.app import running_fallback
 from slm_mesh.services.fallback.fallback import LlmFallback
-from slm_mesh.services.intent.app import load_settings_home, running_service, wait_for_stop_signal
+from slm_mesh.services.intent.service import load_settings_home
+from slm_mesh.services.kit.host import hosting, wait_for_stop_signal
+from slm_mesh.services.kit.service import installed_services
 from slm_mesh.services.redact import redact_url
 from slm_mesh.services.router.app import running_router
 from slm_mesh.services.router.mqtt_edge import RouterEdge
@@ -73,12 +75,13 @@ async def running_mesh(settings: Settings) -> AsyncIterator[Mesh]:
                     "mqtt_logins_file": access.logins.path if access is not None else None,
                 }
             )
-        service, grpc_port = await stack.enter_async_context(running_service(settings))
+        services = list(installed_services().values())
+        hosted = await stack.enter_async_context(hosting(settings, services))
         fallback = await stack.enter_async_context(_fallback(settings))
         router = await stack.enter_async_context(
-            running_router(settings, fallback=fallback, local=service)
+            running_router(settings, fallback=fallback, local=hosted.core("intent"))
         )
-        yield Mesh(settings=settings, grpc_port=grpc_port, router=router, broker=broker)
+        yield Mesh(settings=settings, grpc_port=hosted.port, router=router, broker=broker)
 
 
 def broker_access(settings: Settings) -> BrokerAccess | None:

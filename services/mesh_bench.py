@@ -21,8 +21,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from slm_mesh.services.contracts.intent import CONTRACT, IntentRequest, IntentResult
 from slm_mesh.services.errors import SlmMeshError
-from slm_mesh.services.intent.app import build_recognizer
 from slm_mesh.services.intent.bench import (
     SENTENCES,
     RawOrt,
@@ -34,8 +34,8 @@ from slm_mesh.services.intent.bench import (
     sync_latencies,
 )
 from slm_mesh.services.intent.bench_report import Row
-from slm_mesh.services.intent.grpc_client import IntentClient
-from slm_mesh.services.intent.result import IntentRequest
+from slm_mesh.services.intent.service import build_recognizer
+from slm_mesh.services.kit.grpc_client import ServiceClient
 from slm_mesh.services.mesh_client import MeshClient, mesh_client
 from slm_mesh.services.runtime.broker import EmbeddedBroker
 from slm_mesh.services.runtime.mqtt import MqttClient
@@ -131,7 +131,7 @@ async def _bench(settings: Settings, seconds: float) -> MeshReport:
                 await _wait_online(broker, topics, {"router": 1, "intent": 1})
                 async with (
                     mesh_client(broker.url, topics=topics, protocol=mesh.mqtt_protocol) as client,
-                    IntentClient(target=up.target) as grpc,
+                    ServiceClient(CONTRACT, target=up.target) as grpc,
                 ):
                     raw_row, grpc_row, one = await _compare(raw, grpc, client, seconds)
                     with ServiceProcess(mesh, command=("serve", "intent")) as replica:
@@ -147,10 +147,13 @@ async def _bench(settings: Settings, seconds: float) -> MeshReport:
 
 
 async def _compare(
-    raw: RawOrt, grpc: IntentClient, client: MeshClient, seconds: float
+    raw: RawOrt,
+    grpc: ServiceClient[IntentRequest, IntentResult],
+    client: MeshClient,
+    seconds: float,
 ) -> tuple[Row, Row, Row]:
     async def recognize(text: str) -> None:
-        await grpc.recognize([IntentRequest(text=text)])
+        await grpc.call([IntentRequest(text=text)])
 
     async def ask(text: str) -> None:
         await _checked(client, text)

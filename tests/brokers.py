@@ -28,13 +28,13 @@ from typing import Any
 
 import pytest
 
-from slm_mesh.services.intent.app import build_recognizer, mqtt_edge, service_info
-from slm_mesh.services.intent.service import IntentService
+from slm_mesh.services.intent.service import SERVICE as INTENT
+from slm_mesh.services.kit.host import hosting
+from slm_mesh.services.kit.mqtt_face import MqttServiceEdge
 from slm_mesh.services.router.app import running_router
 from slm_mesh.services.router.mqtt_edge import RouterEdge
 from slm_mesh.services.runtime.broker import EmbeddedBroker, find_mosquitto
 from slm_mesh.services.runtime.mqtt import MqttClient
-from slm_mesh.services.runtime.mqtt_service import MqttServiceEdge
 from slm_mesh.services.settings import Settings
 
 SLM_MESH = [sys.executable, "-m", "slm_mesh.services.cli"]
@@ -163,13 +163,11 @@ class MeshThread:
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        recognizer, embedder = await asyncio.to_thread(build_recognizer, self.settings)
         async with (
-            IntentService(recognizer=recognizer) as service,
-            mqtt_edge(self.settings, service, service_info(embedder)) as intent,
+            hosting(self.settings.model_copy(update={"port": 0}), [INTENT]) as hosted,
             running_router(self.settings) as router,
         ):
-            self.intent, self.router = intent, router
+            self.intent, self.router = hosted.on_mqtt["intent"], router
             while not router.directory.online("intent"):
                 await asyncio.sleep(0.01)
             self._ready.set()

@@ -10,8 +10,8 @@ from typing import cast
 
 import numpy as np
 
+from slm_mesh.services.contracts.intent import IntentRequest, IntentResult
 from slm_mesh.services.intent.recognizer import IntentRecognizer, TemplatePass
-from slm_mesh.services.intent.result import IntentRequest, IntentResult
 
 
 class HeldModel:

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import pytest
 
-from slm_mesh.services.runtime.batcher import MicroBatcher
+from slm_mesh.services.kit.batcher import MicroBatcher
 
 T = TypeVar("T")
 

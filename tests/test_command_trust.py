@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from slm_mesh.services.contracts.intent import IntentResult, SlotValue
 from slm_mesh.services.intent.discovery import DiscoveredEntity, DiscoveryRegistry
 from slm_mesh.services.intent.home import Area, Entity, Home
-from slm_mesh.services.intent.result import IntentResult, SlotValue
 from slm_mesh.services.router.command_trust import commandable, payload_fits
 from slm_mesh.services.router.execute import Plan, plan_commands
 

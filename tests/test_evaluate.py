@@ -2,8 +2,8 @@
 
 from collections.abc import Sequence
 
+from slm_mesh.services.contracts.intent import IntentRequest, IntentResult
 from slm_mesh.services.intent.evaluate import Case, format_scores, score, slot_matches
-from slm_mesh.services.intent.result import IntentRequest, IntentResult
 
 CASES = [
     Case("turn on the pendant", "HassTurnOn", {"name": "Pendant"}),

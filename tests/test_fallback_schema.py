@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from slm_mesh.services.contracts.intent import IntentResult
 from slm_mesh.services.fallback import (
     API_KEY_ENV,
     INTENTS,
@@ -22,7 +23,6 @@ from slm_mesh.services.fallback import (
 )
 from slm_mesh.services.fallback.schema import system_prompt
 from slm_mesh.services.intent.home import Home, parse_home
-from slm_mesh.services.intent.result import IntentResult
 
 HOME = """
 floors:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from slm_mesh.services.contracts.intent import IntentResult
 from slm_mesh.services.errors import InvalidRequestError
-from slm_mesh.services.intent.result import IntentResult
 from slm_mesh.services.router.hermes import HermesQuery, answer_messages, parse_query
 
 QUERY = (

@@ -8,10 +8,10 @@ import asyncio
 import pytest
 from intent_fakes import HeldModel
 
+from slm_mesh.services.contracts.intent import CONTRACT, IntentRequest
 from slm_mesh.services.errors import InvalidRequestError
-from slm_mesh.services.intent.mqtt_edge import intent_handler
-from slm_mesh.services.intent.result import IntentRequest
-from slm_mesh.services.intent.service import IntentService
+from slm_mesh.services.intent.core import IntentService
+from slm_mesh.services.kit.mqtt_face import json_handler
 
 OVER = "have 120 characters in all, over the limit of 100 per call: split them across smaller"
 
@@ -22,10 +22,10 @@ def test_a_call_over_the_character_bound_is_refused_before_any_work() -> None:
     async def check() -> None:
         async with IntentService(recognizer=model.recognizer(), max_call_chars=100) as service:
             with pytest.raises(InvalidRequestError, match=OVER) as refused:
-                await service.recognize_many([IntentRequest("x" * 60), IntentRequest("y" * 60)])
+                await service.handle([IntentRequest("x" * 60), IntentRequest("y" * 60)])
             assert refused.value.field == "requests"
             assert not model.matched.is_set() and model.batches == []
-            results = await service.recognize_many([IntentRequest("x" * 50)] * 2)
+            results = await service.handle([IntentRequest("x" * 50)] * 2)
             assert [r.text for r in results] == ["x" * 50] * 2
 
     asyncio.run(check())
@@ -36,7 +36,7 @@ def test_the_mqtt_face_refuses_the_same_calls_with_the_same_words() -> None:
 
     async def check() -> None:
         async with IntentService(recognizer=model.recognizer(), max_call_chars=100) as service:
-            handle = intent_handler(service)
+            handle = json_handler(CONTRACT, service)
             with pytest.raises(InvalidRequestError, match=OVER):
                 await handle({"requests": [{"text": "x" * 60}, {"text": "y" * 60}]})
             with pytest.raises(InvalidRequestError, match="have 101 characters in all"):
@@ -56,12 +56,12 @@ def test_model_batches_stay_within_their_characters_and_a_small_call_goes_next()
             recognizer=model.recognizer(), max_batch_chars=100, max_call_chars=1000
         ) as service:
             holding = asyncio.create_task(
-                service.recognize_many([IntentRequest("hold"), IntentRequest("hold on")])
+                service.handle([IntentRequest("hold"), IntentRequest("hold on")])
             )
             await asyncio.to_thread(model.holding.wait, 10)
             calls = [
-                asyncio.create_task(service.recognize_many(big)),
-                asyncio.create_task(service.recognize_many([IntentRequest("next song")])),
+                asyncio.create_task(service.handle(big)),
+                asyncio.create_task(service.handle([IntentRequest("next song")])),
             ]
             await asyncio.sleep(0)  # both are queued while the model is held
             model.release.set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 import grpc
 import pytest
@@ -12,40 +13,48 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from intent_fakes import HeldModel
 
-from slm_mesh.services.errors import InvalidRequestError
-from slm_mesh.services.intent.grpc_client import IntentClient
-from slm_mesh.services.intent.grpc_service import (
-    SERVICE_NAME,
-    IntentServicer,
-    RecognizerLike,
+from slm_mesh.services.contracts.info import ModelInfo, ServiceInfo
+from slm_mesh.services.contracts.intent import (
+    CONTRACT,
+    IntentRequest,
+    IntentResult,
     result_from_proto,
     result_to_proto,
 )
-from slm_mesh.services.intent.result import IntentRequest, IntentResult
-from slm_mesh.services.intent.service import IntentService
+from slm_mesh.services.contracts.text import check_text
+from slm_mesh.services.errors import InvalidRequestError
+from slm_mesh.services.intent.core import IntentService
+from slm_mesh.services.kit.grpc_client import ServiceClient
+from slm_mesh.services.kit.grpc_face import GrpcFace
+from slm_mesh.services.kit.service import Core
 from slm_mesh.services.runtime.grpc_server import GrpcServer
 
-INFO = {
-    "name": "intent",
-    "version": "0.1.0",
-    "models": [
-        {
-            "name": "all-MiniLM-L6-v2",
-            "task": "intent-classification",
-            "sha256": "ab" * 32,
-            "precision": "int8",
-            "attribution": "Apache-2.0, sentence-transformers",
-        }
-    ],
-}
+SERVICE_NAME = CONTRACT.grpc.service
+INFO = ServiceInfo(
+    name="intent",
+    version="0.1.0",
+    models=(
+        ModelInfo(
+            name="all-MiniLM-L6-v2",
+            task="intent-classification",
+            sha256="ab" * 32,
+            precision="int8",
+            attribution="Apache-2.0, sentence-transformers",
+        ),
+    ),
+)
+IntentClient = ServiceClient[IntentRequest, IntentResult]
+RecognizerLike = Core[IntentRequest, IntentResult]
 
 
 class EchoRecognizer:
-    """Echoes each text as a result; refuses "bad", breaks on "boom", dawdles on "slow"."""
+    """Echoes each text as a result; refuses "bad" and texts over 20 characters, breaks on
+    "boom", dawdles on "slow"."""
 
-    async def recognize_many(self, requests: Sequence[IntentRequest]) -> list[IntentResult]:
+    async def handle(self, requests: Sequence[IntentRequest]) -> list[IntentResult]:
         results = []
         for request in requests:
+            check_text(request.text, max_chars=20)
             if request.text == "bad":
                 raise InvalidRequestError("the text 'bad' is refused")
             if request.text == "boom":
@@ -88,9 +97,9 @@ class Watched:
         self.service = service
         self.cancelled = asyncio.Event()
 
-    async def recognize_many(self, requests: Sequence[IntentRequest]) -> list[IntentResult]:
+    async def handle(self, requests: Sequence[IntentRequest]) -> Sequence[IntentResult]:
         try:
-            return await self.service.recognize_many(requests)
+            return await self.service.handle(requests)
         except asyncio.CancelledError:
             self.cancelled.set()
             raise
@@ -101,13 +110,15 @@ async def serving(
     *,
     max_message_bytes: int = 1 << 20,
     recognizer: RecognizerLike | None = None,
-    **servicer_limits: int,
+    max_batch: int = 64,
 ) -> AsyncIterator[tuple[GrpcServer, IntentClient]]:
-    servicer = IntentServicer(
-        recognizer=recognizer or EchoRecognizer(), info=INFO, **servicer_limits
+    face = GrpcFace(
+        contract=replace(CONTRACT, max_batch=max_batch),
+        core=recognizer or EchoRecognizer(),
+        info=INFO,
     )
-    server = GrpcServer(register=servicer.register, max_message_bytes=max_message_bytes)
-    async with server, IntentClient(target=f"127.0.0.1:{server.port}") as client:
+    server = GrpcServer(register=face.register, max_message_bytes=max_message_bytes)
+    async with server, ServiceClient(CONTRACT, target=f"127.0.0.1:{server.port}") as client:
         yield server, client
 
 
@@ -117,7 +128,7 @@ async def ready(server: GrpcServer, client: IntentClient) -> None:
 
 
 async def assert_still_serves(client: IntentClient) -> None:
-    [result] = await client.recognize([IntentRequest("still here")])
+    [result] = await client.call([IntentRequest("still here")])
     assert result.text == "still here"
 
 
@@ -138,7 +149,7 @@ def test_batch_round_trip_keeps_order_and_slot_types() -> None:
     async def check(server: GrpcServer, client: IntentClient) -> None:
         await ready(server, client)
         texts = ["turn on the lamp", "open the blinds", "stop the fan"]
-        results = await client.recognize(
+        results = await client.call(
             [IntentRequest(t, area="kitchen") for t in texts], request_id="r-1"
         )
         assert [r.text for r in results] == texts
@@ -163,7 +174,7 @@ def test_bad_item_is_invalid_argument_and_the_server_serves_the_next_call() -> N
     async def check(server: GrpcServer, client: IntentClient) -> None:
         await ready(server, client)
         with pytest.raises(InvalidRequestError, match="'bad' is refused"):
-            await client.recognize([IntentRequest("fine"), IntentRequest("bad")])
+            await client.call([IntentRequest("fine"), IntentRequest("bad")])
         await assert_still_serves(client)
 
     run(check)
@@ -174,14 +185,14 @@ def test_edge_limits_are_invalid_argument() -> None:
     async def check(server: GrpcServer, client: IntentClient) -> None:
         await ready(server, client)
         with pytest.raises(InvalidRequestError, match="empty batch"):
-            await client.recognize([])
-        with pytest.raises(InvalidRequestError, match="batch of 3 utterances is over the limit"):
-            await client.recognize([IntentRequest("a")] * 3)
-        with pytest.raises(InvalidRequestError, match=r"utterances\[1\].text has 11 characters"):
-            await client.recognize([IntentRequest("a"), IntentRequest("x" * 11)])
+            await client.call([])
+        with pytest.raises(InvalidRequestError, match="3 requests in one call; the limit is 2"):
+            await client.call([IntentRequest("a")] * 3)
+        with pytest.raises(InvalidRequestError, match="text is 21 characters; the limit is 20"):
+            await client.call([IntentRequest("a"), IntentRequest("x" * 21)])
         await assert_still_serves(client)
 
-    run(check, max_batch=2, max_text_chars=10)
+    run(check, max_batch=2)
 
 
 @pytest.mark.integration
@@ -196,12 +207,12 @@ def test_a_call_over_the_character_bound_is_invalid_argument_saying_to_split_it(
             with pytest.raises(
                 InvalidRequestError, match="120 characters in all, over the limit of 100 per call"
             ) as refused:
-                await client.recognize([IntentRequest("x" * 60), IntentRequest("y" * 60)])
+                await client.call([IntentRequest("x" * 60), IntentRequest("y" * 60)])
             assert isinstance(refused.value.__cause__, grpc.aio.AioRpcError)
             assert refused.value.__cause__.code() == grpc.StatusCode.INVALID_ARGUMENT
             assert "split them across smaller calls" in str(refused.value)
             assert model.batches == []
-            assert len(await client.recognize([IntentRequest("x" * 50)] * 2)) == 2
+            assert len(await client.call([IntentRequest("x" * 50)] * 2)) == 2
 
     asyncio.run(check())
 
@@ -217,12 +228,12 @@ def test_the_texts_of_a_caller_that_has_gone_never_reach_the_model(goes: str) ->
             async with serving(recognizer=watched) as (server, client):
                 await ready(server, client)
                 held = [IntentRequest("hold"), IntentRequest("hold on")]
-                holding = asyncio.create_task(client.recognize(held))
+                holding = asyncio.create_task(client.call(held))
                 await asyncio.to_thread(model.holding.wait, 10)
                 model.matched.clear()
                 timeout = 0.2 if goes == "past its deadline" else None
                 gone = asyncio.create_task(
-                    client.recognize(
+                    client.call(
                         [IntentRequest("gone"), IntentRequest("gone too")], timeout=timeout
                     )
                 )
@@ -267,7 +278,7 @@ def test_recognizer_failure_is_internal_and_the_server_carries_on() -> None:
     async def check(server: GrpcServer, client: IntentClient) -> None:
         await ready(server, client)
         with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await client.recognize([IntentRequest("boom")])
+            await client.call([IntentRequest("boom")])
         assert caught.value.code() == grpc.StatusCode.INTERNAL
         assert "recognizer broke" not in (caught.value.details() or "")
         await assert_still_serves(client)
@@ -280,7 +291,7 @@ def test_short_deadline_on_slow_work_is_deadline_exceeded_and_the_server_carries
     async def check(server: GrpcServer, client: IntentClient) -> None:
         await ready(server, client)
         with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await client.recognize([IntentRequest("slow")], timeout=0.2)
+            await client.call([IntentRequest("slow")], timeout=0.2)
         assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
         await assert_still_serves(client)
 
@@ -292,7 +303,7 @@ def test_oversize_message_is_rejected_and_the_server_carries_on() -> None:
     async def check(server: GrpcServer, client: IntentClient) -> None:
         await ready(server, client)
         with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await client.recognize([IntentRequest("x" * 5000)])
+            await client.call([IntentRequest("x" * 5000)])
         assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         await assert_still_serves(client)
 

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 import pytest
 
-from slm_mesh.services.intent.result import IntentResult
+from slm_mesh.services.contracts.intent import IntentResult
+from slm_mesh.services.kit.mqtt_face import status_body
 from slm_mesh.services.router.backends import LocalFirstIntent
 from slm_mesh.services.router.directory import ServiceDirectory
 from slm_mesh.services.runtime.mesh_key import MeshKey
-from slm_mesh.services.runtime.mqtt_service import status_body
 
 
 class Recording:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from slm_mesh.services.runtime.pace import Pace
+from slm_mesh.services.kit.pace import Pace
 
 
 class Clock:

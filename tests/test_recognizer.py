@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from slm_mesh.services.contracts.intent import IntentRequest, IntentResult
 from slm_mesh.services.errors import InvalidRequestError
+from slm_mesh.services.intent.core import IntentService
 from slm_mesh.services.intent.evaluate import Case, case_slots_right, load_cases
 from slm_mesh.services.intent.head import IntentHead, IntentHeads
 from slm_mesh.services.intent.home import Home
 from slm_mesh.services.intent.recognizer import IntentRecognizer
-from slm_mesh.services.intent.result import IntentRequest, IntentResult
-from slm_mesh.services.intent.service import IntentService
 from slm_mesh.services.intent.slots import OUT_OF_SCOPE
 
 pytestmark = pytest.mark.slow
@@ -121,7 +121,7 @@ def test_concurrent_callers_share_model_calls_and_get_the_answers_they_get_alone
 
     async def concurrently() -> list[IntentResult]:
         async with IntentService(recognizer=demo_recognizer) as service:
-            results = await asyncio.gather(*(service.recognize_many([r]) for r in requests))
+            results = await asyncio.gather(*(service.handle([r]) for r in requests))
         return [result for (result,) in results]
 
     together = asyncio.run(concurrently())

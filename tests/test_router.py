@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
+from slm_mesh.services.contracts.intent import IntentResult
 from slm_mesh.services.errors import (
     DeadlineExceeded,
     InvalidRequestError,
     ServiceUnavailable,
     SlmMeshError,
 )
+from slm_mesh.services.intent.core import IntentService
 from slm_mesh.services.intent.recognizer import IntentRecognizer
-from slm_mesh.services.intent.result import IntentResult
-from slm_mesh.services.intent.service import IntentService
 from slm_mesh.services.router.answer import Answer
 from slm_mesh.services.router.backends import InProcessIntent
 from slm_mesh.services.router.request import parse_request

@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from slm_mesh.services.intent.result import IntentResult
+from slm_mesh.services.contracts.intent import IntentResult
 from slm_mesh.services.router.directory import ServiceDirectory
 from slm_mesh.services.router.mqtt_edge import RouterEdge
 from slm_mesh.services.router.router import Router

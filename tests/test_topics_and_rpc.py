@@ -7,6 +7,7 @@ import json
 import pytest
 
 from slm_mesh.services.errors import InvalidRequestError
+from slm_mesh.services.kit.mqtt_face import status_body
 from slm_mesh.services.router.directory import ServiceDirectory
 from slm_mesh.services.runtime.json_payload import MAX_PAYLOAD_BYTES
 from slm_mesh.services.runtime.mesh_key import MeshKey
@@ -18,7 +19,6 @@ from slm_mesh.services.runtime.mqtt_rpc import (
     parse_payload,
     reply_address,
 )
-from slm_mesh.services.runtime.mqtt_service import status_body
 from slm_mesh.services.runtime.topics import Topics, matches, shared
 
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import httpx
 import structlog
 
+from slm_mesh.services.contracts.intent import IntentResult
 from slm_mesh.services.fallback import schema
 from slm_mesh.services.fallback.breaker import BreakerState, CircuitBreaker
 from slm_mesh.services.fallback.budget import CallBudget
@@ -26,7 +27,6 @@ from slm_mesh.services.fallback.validate import (
     validate_intent,
 )
 from slm_mesh.services.intent.home import Home
-from slm_mesh.services.intent.result import IntentResult
 
 log = structlog.get_logger(__name__)
 

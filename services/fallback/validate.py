@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from slm_mesh.services.contracts.intent import IntentResult, SlotValue
 from slm_mesh.services.fallback.errors import FallbackGarbage
 from slm_mesh.services.fallback.schema import FREE_NAME_INTENTS, INTENTS, KINDS, SLOTS
 from slm_mesh.services.intent.home import Entity, Floor, Home
-from slm_mesh.services.intent.result import IntentResult, SlotValue
 from slm_mesh.services.intent.slots import INTENT_DOMAINS, TARGETED
 
 CHECKED = "llm fallback; checked against the schema and the home"

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from slm_mesh.services.contracts.intent import IntentRequest, IntentResult
 from slm_mesh.services.errors import InvalidRequestError
-from slm_mesh.services.intent.result import IntentRequest, IntentResult
 
 #: Lines are answered in chunks of this many, so a long stdin streams.
 CHUNK = 64

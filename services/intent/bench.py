@@ -1,7 +1,7 @@
 """`slm-mesh bench intent`: the service over gRPC beside raw ONNX Runtime and hassil, one run.
 
 The service runs in its own process (its start-up and memory are its own) and is driven
-through `IntentClient`, as a real caller would. Raw ONNX Runtime gets the same model, the
+through `ServiceClient`, as a real caller would. Raw ONNX Runtime gets the same model, the
 same threads and the same sentences in this process. The box is shared and noisy, so the
 two sides alternate: a raw pass, a service pass, a raw pass, ... and each throughput run is
 split into halves taken in turn.
@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from slm_mesh.services.contracts.intent import CONTRACT, IntentRequest, IntentResult
 from slm_mesh.services.errors import InvalidRequestError, SlmMeshError
-from slm_mesh.services.intent.app import build_recognizer, load_settings_home
 from slm_mesh.services.intent.bench_report import (
     BenchReport,
     CpuUse,
@@ -34,9 +34,9 @@ from slm_mesh.services.intent.bench_report import (
     stat_cpu_seconds,
     status_mb,
 )
-from slm_mesh.services.intent.grpc_client import IntentClient
-from slm_mesh.services.intent.result import IntentRequest
+from slm_mesh.services.intent.service import build_recognizer, load_settings_home
 from slm_mesh.services.intent.templates import HassilBaseline
+from slm_mesh.services.kit.grpc_client import ServiceClient
 from slm_mesh.services.runtime.broker import free_port
 from slm_mesh.services.runtime.onnx_session import Embedder, create_session
 from slm_mesh.services.settings import ENV_PREFIX, Settings, settings_env
@@ -138,7 +138,7 @@ def run_bench(settings: Settings, *, seconds: float) -> BenchReport:
             "single sentence (its fastest), two for "
             f"batches; its 32-client column is batches of {CLIENTS}",
             "service: a subprocess on loopback, single-utterance Recognize calls via "
-            f"IntentClient; {CLIENTS} clients are {CLIENTS} channels on one asyncio loop",
+            f"ServiceClient; {CLIENTS} clients are {CLIENTS} channels on one asyncio loop",
             "in-process rows have no server; their 1-client rate is 1 / mean latency; the "
             f"recognizer's 32 column is recognize_batch on batches of {CLIENTS}, for reference",
             f"latency: {LATENCY_ROUNDS} alternating rounds over all sentences; "
@@ -185,10 +185,10 @@ async def _compare(raw: RawOrt, service: ServiceProcess, seconds: float) -> tupl
     raw_32: list[Rate] = []
     service_1: list[Rate] = []
     service_32: list[Rate] = []
-    async with IntentClient(target=target) as client:
+    async with ServiceClient(CONTRACT, target=target) as client:
 
         async def recognize(text: str) -> None:
-            await client.recognize([IntentRequest(text=text)])
+            await client.call([IntentRequest(text=text)])
 
         sync_latencies(lambda text: raw.run([text]))  # warm-up, both sides
         await async_latencies(recognize)
@@ -234,10 +234,10 @@ async def small_calls_beside_big_ones(
     batch = _requests(long_texts(big_texts, BIG_TEXT_CHARS))
     outcomes: Counter[str] = Counter()
 
-    async def keep_sending(client: IntentClient) -> None:
+    async def keep_sending(client: ServiceClient[IntentRequest, IntentResult]) -> None:
         while True:
             try:
-                await client.recognize(batch)
+                await client.call(batch)
             except InvalidRequestError:
                 outcomes["refused"] += 1
             else:
@@ -245,10 +245,12 @@ async def small_calls_beside_big_ones(
 
     async with contextlib.AsyncExitStack() as stack:
         one, *big = [
-            await stack.enter_async_context(IntentClient(target=target, timeout=CALL_TIMEOUT_S))
+            await stack.enter_async_context(
+                ServiceClient(CONTRACT, target=target, timeout=CALL_TIMEOUT_S)
+            )
             for _ in range(1 + BIG_CLIENTS)
         ]
-        await one.recognize(_requests(small[:1]))  # connected before the clock
+        await one.call(_requests(small[:1]))  # connected before the clock
         alone = await _timed_calls(one, small, seconds)
         senders = [asyncio.create_task(keep_sending(client)) for client in big]
         await asyncio.sleep(BIG_LEAD_S)
@@ -268,7 +270,7 @@ async def small_calls_beside_big_ones(
 
 
 async def _timed_calls(
-    client: IntentClient, sentences: Sequence[str], seconds: float
+    client: ServiceClient[IntentRequest, IntentResult], sentences: Sequence[str], seconds: float
 ) -> list[float]:
     """Latencies of single-sentence calls, one after another, for `seconds` and at least
     SMALL_MIN_CALLS calls."""
@@ -277,7 +279,7 @@ async def _timed_calls(
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline or len(latencies) < SMALL_MIN_CALLS:
         started = time.perf_counter()
-        await client.recognize([IntentRequest(text=next(texts))])
+        await client.call([IntentRequest(text=next(texts))])
         latencies.append(time.perf_counter() - started)
     return latencies
 
@@ -359,19 +361,20 @@ async def _clients(
     """`clients` channels, each looping single-utterance calls; connected before the clock."""
     async with contextlib.AsyncExitStack() as stack:
         opened = [
-            await stack.enter_async_context(IntentClient(target=target)) for _ in range(clients)
+            await stack.enter_async_context(ServiceClient(CONTRACT, target=target))
+            for _ in range(clients)
         ]
-        await asyncio.gather(*(c.recognize([IntentRequest(text=SENTENCES[0])]) for c in opened))
+        await asyncio.gather(*(c.call([IntentRequest(text=SENTENCES[0])]) for c in opened))
         if meter is not None:
             meter.start()
         started = time.perf_counter()
         deadline = started + seconds
 
-        async def loop(client: IntentClient, offset: int) -> int:
+        async def loop(client: ServiceClient[IntentRequest, IntentResult], offset: int) -> int:
             texts = itertools.cycle(SENTENCES[offset:] + SENTENCES[:offset])
             done = 0
             while time.perf_counter() < deadline:
-                await client.recognize([IntentRequest(text=next(texts))])
+                await client.call([IntentRequest(text=next(texts))])
                 done += 1
             return done
 
@@ -441,7 +444,7 @@ class ServiceProcess:
             writer.close()
             await writer.wait_closed()
             break
-        async with IntentClient(target=self.target) as client:
+        async with ServiceClient(CONTRACT, target=self.target) as client:
             await client.wait_until_serving(max(deadline - time.perf_counter(), 1.0), poll=0.01)
         return time.perf_counter() - self._started
 

@@ -1,4 +1,4 @@
-"""The intent service's command-line verbs: serve, ask, eval, bench."""
+"""The intent service's command-line verbs: ask, eval, bench."""
 
 from __future__ import annotations
 
@@ -10,15 +10,14 @@ from pathlib import Path
 
 import grpc
 
-from slm_mesh.services.errors import DeadlineExceeded, ServiceUnavailable, SlmMeshError
-from slm_mesh.services.intent.app import build_recognizer, load_settings_home, serve
+from slm_mesh.services.contracts.intent import CONTRACT, IntentRequest, IntentResult
 from slm_mesh.services.intent.ask import BadLine, answer_lines, parse_line
 from slm_mesh.services.intent.evaluate import Score, load_cases, score
-from slm_mesh.services.intent.grpc_client import IntentClient
-from slm_mesh.services.intent.result import IntentRequest, IntentResult
+from slm_mesh.services.intent.service import build_recognizer, load_settings_home
+from slm_mesh.services.kit.grpc_client import ServiceClient, remote_failure
 from slm_mesh.services.settings import Settings
 
-__all__ = ["ask", "bench", "evaluate", "serve"]
+__all__ = ["ask", "bench", "evaluate"]
 
 
 def ask(settings: Settings, *, texts: Sequence[str], target: str | None, area: str | None) -> int:
@@ -44,29 +43,16 @@ async def _ask_remote(
     target: str, items: list[IntentRequest | BadLine], write: Callable[[str], None]
 ) -> int:
     try:
-        async with IntentClient(target=target) as client:
+        async with ServiceClient(CONTRACT, target=target) as client:
             loop = asyncio.get_running_loop()
 
             def recognize(requests: Sequence[IntentRequest]) -> list[IntentResult]:
-                future = asyncio.run_coroutine_threadsafe(client.recognize(list(requests)), loop)
+                future = asyncio.run_coroutine_threadsafe(client.call(list(requests)), loop)
                 return future.result()
 
             return await asyncio.to_thread(answer_lines, items, recognize=recognize, write=write)
     except grpc.aio.AioRpcError as err:
-        raise _remote_failure(target, err) from err
-
-
-def _remote_failure(target: str, err: grpc.aio.AioRpcError) -> SlmMeshError:
-    """What the user is told, in one line, when the service at `target` gave no answer."""
-    status = " ".join(f"{err.code().name}: {err.details() or ''}".split())
-    if err.code() == grpc.StatusCode.UNAVAILABLE:
-        return ServiceUnavailable(
-            f"cannot reach the intent service at {target} ({status}); is it running?"
-            " (slm-mesh serve intent)"
-        )
-    if err.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
-        return DeadlineExceeded(f"the intent service at {target} did not answer in time ({status})")
-    return SlmMeshError(f"the intent service at {target} failed ({status})")
+        raise remote_failure("intent", target, err) from err
 
 
 def evaluate(settings: Settings, *, cases: Sequence[Path], baseline: bool) -> list[Score]:

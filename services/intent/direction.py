@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from slm_mesh.services.intent.result import SlotValue
+from slm_mesh.services.contracts.intent import SlotValue
 
 #: Per domain: the words that turn it on, and the words that turn it off. Home Assistant's
 #: convention: turning a lock on locks it, a cover on opens it, a script on runs it.

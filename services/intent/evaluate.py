@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
+from slm_mesh.services.contracts.intent import IntentRequest, IntentResult
 from slm_mesh.services.errors import SlmMeshError
-from slm_mesh.services.intent.result import IntentRequest, IntentResult
 
 
 @dataclass(frozen=True)

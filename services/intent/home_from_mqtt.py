@@ -7,6 +7,7 @@ import asyncio
 
 import structlog
 
+from slm_mesh.services.intent.core import IntentService
 from slm_mesh.services.intent.discovery import (
     DiscoveryError,
     DiscoveryRegistry,
@@ -14,7 +15,6 @@ from slm_mesh.services.intent.discovery import (
 )
 from slm_mesh.services.intent.home import Home
 from slm_mesh.services.intent.recognizer import IntentRecognizer
-from slm_mesh.services.intent.service import IntentService
 from slm_mesh.services.intent.templates import TemplateMatcher
 from slm_mesh.services.runtime.mqtt import Message, MqttClient
 from slm_mesh.services.runtime.mqtt_settings import instance_id, mqtt_client

@@ -12,25 +12,24 @@ templates left; the service batches only the vectors across concurrent requests.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from slm_mesh.services.contracts.intent import IntentRequest, IntentResult
+from slm_mesh.services.contracts.text import check_text
 from slm_mesh.services.errors import InvalidRequestError
 from slm_mesh.services.intent.direction import TURN_INTENTS, intent_the_words_say, says_which_way
 from slm_mesh.services.intent.head import IntentHeads
 from slm_mesh.services.intent.home import Area, Home
 from slm_mesh.services.intent.lexical import lexical_features
-from slm_mesh.services.intent.result import IntentRequest, IntentResult
 from slm_mesh.services.intent.slots import OUT_OF_SCOPE, Label, SlotResolver
 from slm_mesh.services.intent.templates import TemplateMatcher
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 #: Labels tried, best first, before declining a request whose slots cannot be filled.
 _CANDIDATES = 3
-_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
 #: How many of the word head's most likely intents get their templates tried.
 _TEMPLATE_INTENTS = 2
 
@@ -98,25 +97,7 @@ class IntentRecognizer:
 
     def validate(self, request: IntentRequest) -> Area | None:
         """Refuse what cannot be answered; return the context area, resolved."""
-        text = request.text
-        if not text.strip():
-            raise InvalidRequestError("text is empty")
-        if len(text) > self.max_text_chars:
-            raise InvalidRequestError(
-                f"text is {len(text)} characters; the limit is {self.max_text_chars}"
-            )
-        bad = next(
-            (c for c in text if unicodedata.category(c) == "Cc" and c not in _ALLOWED_CONTROLS),
-            None,
-        )
-        if bad is not None:
-            raise InvalidRequestError(f"text contains control character U+{ord(bad):04X}")
-        if "\ufffd" in text or any(unicodedata.category(c) == "Cs" for c in text):
-            raise InvalidRequestError("text is not valid UTF-8")
-        # Zero-width and other format characters show nothing and say nothing: a text of
-        # only them is as empty as one of spaces.
-        if all(c.isspace() or unicodedata.category(c) == "Cf" for c in text):
-            raise InvalidRequestError("text has no visible characters")
+        check_text(request.text, max_chars=self.max_text_chars)
         if not request.area:
             return None
         area = self.home.find_area(request.area)

@@ -1,100 +1,146 @@
-"""The intent core behind an asyncio face: concurrent requests share micro-batches.
+"""The intent service, described for the kit: its contract, and how its core starts
+(the home, discovery, the shared encoder, the trained heads, the batching service).
 
-Validation and tier 0 (templates: pure Python, a fraction of a millisecond) happen at once,
-on the caller's task, so one bad request fails alone and a template match answers without
-waiting. The texts the SLM must read queue for the micro-batcher, which embeds them in one
-model call in a worker thread (ONNX Runtime releases the GIL); their answers are then
-decided here. A lone sentence (`Pace`) runs the model here instead.
-
-Every face (gRPC, MQTT, the router in-process) calls `recognize_many`, so the bound on what
-one call may cost, its texts' characters all together, is checked here once for all of
-them, before any work. Batches are bounded in characters too, and calls take turns in them,
-so a big call holds the model only briefly and a small one is not kept behind it.
+Wiring only: parse nothing, decide nothing; build the pieces, preload the model, log
+"ready" (as wyoming's services do). The host gives it gRPC and MQTT.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from types import TracebackType
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
 
-import numpy as np
+import structlog
+from threadpoolctl import threadpool_limits
 
-from slm_mesh.services.errors import InvalidRequestError
+from slm_mesh.services.contracts.info import ModelInfo, ServiceInfo
+from slm_mesh.services.contracts.intent import CONTRACT, IntentRequest, IntentResult
+from slm_mesh.services.intent.core import IntentService
+from slm_mesh.services.intent.home import Home, load_home
+from slm_mesh.services.intent.home_from_mqtt import discovered_home, follow_discovery
 from slm_mesh.services.intent.recognizer import IntentRecognizer
-from slm_mesh.services.intent.result import IntentRequest, IntentResult
-from slm_mesh.services.runtime.batcher import MicroBatcher
-from slm_mesh.services.runtime.pace import Pace
+from slm_mesh.services.intent.templates import TemplateMatcher
+from slm_mesh.services.intent.training import load_or_train
+from slm_mesh.services.kit.service import Service, Started
+from slm_mesh.services.kit.shared import Shared
+from slm_mesh.services.runtime.onnx_session import Embedder, cpu_int8_support
+from slm_mesh.services.runtime.supervise import supervised
+from slm_mesh.services.settings import Settings
+
+log = structlog.get_logger(__name__)
 
 
-class IntentService:
-    def __init__(
-        self,
-        *,
-        recognizer: IntentRecognizer,
-        max_batch_size: int = 32,
-        max_wait_ms: float = 2.0,
-        max_batch_chars: int = 2000,
-        max_call_chars: int = 16_000,
-    ) -> None:
-        if max_call_chars < 1:
-            raise ValueError(f"max_call_chars must be at least 1, got {max_call_chars}")
-        self.recognizer = recognizer
-        self._max_call_chars = max_call_chars
-        self._pace = Pace()
-        self._batcher: MicroBatcher[str, np.ndarray] = MicroBatcher(
-            process=self._embed,
-            max_batch_size=max_batch_size,
-            max_wait_ms=max_wait_ms,
-            # The model's time grows with a text's tokens; characters are a cheap measure.
-            cost=len,
-            max_batch_cost=max_batch_chars,
-        )
+def demo_home_path() -> Path:
+    return Path(str(resources.files("slm_mesh.services.intent").joinpath("data", "demo_home.yaml")))
 
-    async def __aenter__(self) -> IntentService:
-        await self._batcher.__aenter__()
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self._batcher.__aexit__(exc_type, exc, traceback)
+def load_settings_home(settings: Settings) -> Home:
+    return load_home(settings.home or demo_home_path())
 
-    async def watch(self) -> None:
-        """Until the service closes; raises if its batcher dies (to be supervised)."""
-        await self._batcher.watch()
 
-    def use(self, recognizer: IntentRecognizer) -> None:
-        """Answer with `recognizer` from now on (a home that changed); requests already
-        past their templates finish with the one they started with."""
-        self.recognizer = recognizer
+def build_recognizer(
+    settings: Settings, *, home: Home | None = None, embedder: Embedder | None = None
+) -> tuple[IntentRecognizer, Embedder]:
+    """Load the home and the trained head (cached, or trained now) over the plugin's
+    encoder, `embedder` when the process already has it (`Shared`)."""
+    started = time.perf_counter()
+    home = home or load_settings_home(settings)
+    embedder = embedder or Shared(settings).load_encoder(settings.plugin)
+    plugin = embedder.plugin
+    heads = load_or_train(
+        home,
+        embed=embedder.embed,
+        model_sha256=f"{plugin.model_sha256 or plugin.name}:{embedder.precision}",
+        cache_dir=settings.cache_dir,
+    )
+    templates = TemplateMatcher(home=home, language=home.language)
+    templates.prepare()
+    # Training is done; from here on numpy's products are the heads' small ones, and
+    # OpenBLAS's helper threads would spin after each, taking the core the model needs.
+    threadpool_limits(1, user_api="blas")
+    recognizer = IntentRecognizer(
+        home=home,
+        embed=embedder.embed,
+        heads=heads,
+        templates=templates,
+        min_confidence=settings.min_confidence,
+        max_text_chars=settings.max_text_chars,
+    )
+    log.info(
+        "intent recognizer ready",
+        plugin=plugin.name,
+        entities=len(home.entities),
+        areas=len(home.areas),
+        precision=embedder.precision,
+        int8_dot_product=cpu_int8_support(),
+        seconds=round(time.perf_counter() - started, 2),
+    )
+    return recognizer, embedder
 
-    def _embed(self, texts: list[str]) -> list[np.ndarray]:
-        return list(self.recognizer.embed(texts))
 
-    async def recognize_many(self, requests: Sequence[IntentRequest]) -> list[IntentResult]:
-        """Answers in order; InvalidRequestError for a call over the character bound, or
-        for the first request that is refused."""
-        total = sum(len(request.text) for request in requests)
-        if total > self._max_call_chars:
-            raise InvalidRequestError(
-                f"the texts in this call have {total} characters in all, over the limit of "
-                f"{self._max_call_chars} per call: split them across smaller calls",
-                field="requests",
+def service_info(embedder: Embedder) -> ServiceInfo:
+    plugin = embedder.plugin
+    precision = f"{embedder.precision} (int8 dot-product instructions: {cpu_int8_support()})"
+    return ServiceInfo(
+        name="intent",
+        version=metadata.version("slm-mesh"),
+        models=(
+            ModelInfo(
+                name=plugin.name,
+                task=plugin.task,
+                sha256=plugin.model_sha256 or "",
+                precision=precision,
+                attribution=plugin.attribution,
+            ),
+        ),
+    )
+
+
+@asynccontextmanager
+async def start(settings: Settings, shared: Shared) -> AsyncIterator[Started[Any, Any]]:
+    """The intent core, ready: the home (and what discovery adds), the shared encoder, the
+    heads (cached, or trained now) and the micro-batching service; while it runs, the
+    home follows discovery. A background task that dies ends the context with its error."""
+    base = home = load_settings_home(settings)
+    discovery = settings.discovery and bool(settings.mqtt_url)
+    if discovery:
+        home = await discovered_home(settings, base)
+    embedder = await shared.encoder(settings.plugin)
+    recognizer, _ = await asyncio.to_thread(
+        build_recognizer, settings, home=home, embedder=embedder
+    )
+    service = IntentService(
+        recognizer=recognizer,
+        max_batch_size=settings.batch_max_size,
+        max_wait_ms=settings.batch_max_wait_ms,
+        max_batch_chars=settings.batch_max_chars,
+        max_call_chars=settings.max_call_chars,
+    )
+    async with service, asyncio.TaskGroup() as group:
+        watching = group.create_task(supervised(service.watch(), "intent: batcher"))
+        following = (
+            group.create_task(
+                supervised(follow_discovery(settings, base, service), "intent: discovery")
             )
-        alone = self._pace.arrive()
+            if discovery
+            else None
+        )
         try:
-            recognizer = self.recognizer
-            first = recognizer.match_templates(requests)
-            texts = first.pending_texts
-            if not texts:
-                vectors: Sequence[np.ndarray] = []
-            elif alone and len(texts) == 1 and self._batcher.idle:
-                vectors = list(recognizer.embed(texts))
-            else:
-                vectors = await self._batcher.submit_many(texts)
-            return recognizer.answer_the_rest(first, vectors)
+            yield Started(core=service, info=service_info(embedder))
         finally:
-            self._pace.leave()
+            watching.cancel()
+            if following is not None:
+                following.cancel()
+
+
+SERVICE: Service[IntentRequest, IntentResult] = Service(
+    name="intent",
+    summary="everyday commands in, Home Assistant intents with slots out",
+    contract=CONTRACT,
+    start=start,
+)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from slm_mesh.services.contracts.intent import SlotValue
 from slm_mesh.services.intent import values
 from slm_mesh.services.intent.home import Area, Entity, Floor, Home
 from slm_mesh.services.intent.mentions import MentionFinder, Mentions
 from slm_mesh.services.intent.numbers import words_to_digits
-from slm_mesh.services.intent.result import SlotValue
 
 OUT_OF_SCOPE = "OutOfScope"
 #: Fixed template slots that are part of what a sentence asks, so part of the label.

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from slm_mesh.services.intent.result import IntentResult, Tier
+from slm_mesh.services.contracts.intent import IntentResult, Tier
 from slm_mesh.services.redact import scrub
 from slm_mesh.services.router.request import RouterRequest
 

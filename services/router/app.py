@@ -10,9 +10,11 @@ from importlib import metadata
 
 import structlog
 
-from slm_mesh.services.intent.app import load_settings_home
+from slm_mesh.services.contracts.intent import IntentRequest, IntentResult
 from slm_mesh.services.intent.discovery import DiscoveryRegistry
-from slm_mesh.services.intent.service import IntentService
+from slm_mesh.services.intent.service import load_settings_home
+from slm_mesh.services.kit.mqtt_face import announce, status_will
+from slm_mesh.services.kit.service import Core
 from slm_mesh.services.router.backends import (
     InProcessIntent,
     LocalFirstIntent,
@@ -27,7 +29,6 @@ from slm_mesh.services.router.unanswered import UnansweredLog
 from slm_mesh.services.runtime.broker_access import ROUTER
 from slm_mesh.services.runtime.mqtt import MqttClient
 from slm_mesh.services.runtime.mqtt_rpc import Requester
-from slm_mesh.services.runtime.mqtt_service import announce, status_will
 from slm_mesh.services.runtime.mqtt_settings import (
     instance_id,
     mesh_key,
@@ -73,7 +74,10 @@ def _home_edge(settings: Settings, client: MqttClient, router: Router) -> HomeEd
 
 @asynccontextmanager
 async def running_router(
-    settings: Settings, *, fallback: Fallback | None = None, local: IntentService | None = None
+    settings: Settings,
+    *,
+    fallback: Fallback | None = None,
+    local: Core[IntentRequest, IntentResult] | None = None,
 ) -> AsyncIterator[RouterEdge]:
     """The router serving device events until the context exits; `local` is an intent
     service in this process, asked before the replicas over MQTT.

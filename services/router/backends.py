@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+from slm_mesh.services.contracts.intent import IntentRequest, IntentResult
 from slm_mesh.services.errors import ServiceUnavailable
-from slm_mesh.services.intent.result import IntentRequest, IntentResult
-from slm_mesh.services.intent.service import IntentService
+from slm_mesh.services.kit.service import Core
 from slm_mesh.services.router.directory import ServiceDirectory
 from slm_mesh.services.router.router import IntentBackend
 from slm_mesh.services.runtime.mqtt_rpc import Requester
@@ -19,14 +19,14 @@ from slm_mesh.services.wire_errors import raise_for_error
 class InProcessIntent:
     """The intent service in the router's own process (no broker hop)."""
 
-    def __init__(self, *, service: IntentService) -> None:
+    def __init__(self, *, service: Core[IntentRequest, IntentResult]) -> None:
         self.service = service
 
     async def recognize(
         self, texts: Sequence[str], *, area: str | None, timeout_s: float
     ) -> list[IntentResult]:
         async with asyncio.timeout(timeout_s):
-            return await self.service.recognize_many([IntentRequest(t, area) for t in texts])
+            return list(await self.service.handle([IntentRequest(t, area) for t in texts]))
 
 
 class LocalFirstIntent:

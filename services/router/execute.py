@@ -16,9 +16,9 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from slm_mesh.services.contracts.intent import IntentResult, SlotValue
 from slm_mesh.services.intent.discovery import DiscoveredEntity
 from slm_mesh.services.intent.home import Entity, Home
-from slm_mesh.services.intent.result import IntentResult, SlotValue
 from slm_mesh.services.intent.slots import INTENT_DOMAINS
 from slm_mesh.services.router.command_trust import payload_fits
 

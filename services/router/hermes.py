@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from slm_mesh.services.contracts.intent import IntentResult, SlotValue
 from slm_mesh.services.errors import InvalidRequestError
-from slm_mesh.services.intent.result import IntentResult, SlotValue
 from slm_mesh.services.runtime.json_payload import load_json_object
 
 QUERY_TOPIC = "hermes/nlu/query"

@@ -18,8 +18,8 @@ from typing import Any, Protocol
 
 import structlog
 
+from slm_mesh.services.contracts.intent import IntentResult
 from slm_mesh.services.errors import SlmMeshError
-from slm_mesh.services.intent.result import IntentResult
 from slm_mesh.services.router.answer import Answer
 from slm_mesh.services.router.compound import split_command
 from slm_mesh.services.router.request import RouterRequest

@@ -5,75 +5,22 @@ names; this module adds the standard health service (NOT_SERVING until the calle
 otherwise, so a load balancer waits for the model to load) and server reflection (so
 `grpcurl` works without the .proto files). A request whose bytes do not parse (corrupt
 wire format, bad UTF-8 in a string) gets INVALID_ARGUMENT rather than grpc's UNKNOWN.
-`service_info_message` turns a service's
-self-description into the shared `Describe` answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Self
 
 import grpc
 from google.protobuf.message import DecodeError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from slm_mesh.v1 import service_info_pb2
-
 Register = Callable[[grpc.aio.Server], Iterable[str]]
 """Adds servicers to the server and returns their full names, e.g. "slm_mesh.v1.Intent"."""
-
-MODEL_FIELDS = ("name", "task", "sha256", "precision", "attribution")
-
-
-class ModelInfoLike(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def task(self) -> str: ...
-    @property
-    def sha256(self) -> str: ...
-    @property
-    def precision(self) -> str: ...
-    @property
-    def attribution(self) -> str: ...
-
-
-class ServiceInfoLike(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def version(self) -> str: ...
-    @property
-    def models(self) -> Sequence[ModelInfoLike]: ...
-
-
-def service_info_message(info: ServiceInfoLike | Mapping[str, Any]) -> service_info_pb2.ServiceInfo:
-    """The `Describe` answer, from an object with the fields or a plain dict of them."""
-    if isinstance(info, Mapping):
-        unknown = set(info) - {"name", "version", "models"}
-        if unknown:
-            raise ValueError(f"unknown service info keys: {', '.join(sorted(unknown))}")
-        if "name" not in info:
-            raise ValueError("service info needs a name")
-        name, version, models = info["name"], info.get("version", ""), info.get("models", ())
-    else:
-        name, version, models = info.name, info.version, info.models
-    return service_info_pb2.ServiceInfo(
-        name=name, version=version, models=[_model_message(m) for m in models]
-    )
-
-
-def _model_message(model: ModelInfoLike | Mapping[str, str]) -> service_info_pb2.ModelInfo:
-    if isinstance(model, Mapping):
-        unknown = set(model) - set(MODEL_FIELDS)
-        if unknown:
-            raise ValueError(f"unknown model info keys: {', '.join(sorted(unknown))}")
-        return service_info_pb2.ModelInfo(**model)
-    return service_info_pb2.ModelInfo(**{f: getattr(model, f) for f in MODEL_FIELDS})
 
 
 @dataclass(frozen=True)

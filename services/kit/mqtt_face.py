@@ -2,8 +2,9 @@
 request topic, answer on each requester's reply address, publish every result on the
 service's results topic, and announce the instance with a retained status and a last will.
 
-The service itself is one coroutine, `handle(body) -> answer`, which knows nothing of MQTT;
-it raises InvalidRequestError for what it refuses. Status and answers are signed with the
+The service itself is one coroutine, `handle(body) -> answer`, which knows nothing of MQTT
+(`json_handler` makes it from a contract and a core); it raises InvalidRequestError for
+what it refuses. Status and answers are signed with the
 mesh's key (`mesh_key`) and name the instance, so the router can tell them from a forgery.
 A message that cannot be handled costs that message: it is answered with an error where
 it has a reply address under the mesh's reply topics, else counted and dropped.
@@ -14,13 +15,17 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 
+from slm_mesh.services.contracts.info import ServiceInfo
 from slm_mesh.services.errors import InvalidRequestError
+from slm_mesh.services.kit.contract import Contract
+from slm_mesh.services.kit.service import Core
 from slm_mesh.services.runtime.mesh_key import MeshKey
 from slm_mesh.services.runtime.mqtt import Message, MqttClient, Will
 from slm_mesh.services.runtime.mqtt_rpc import (
@@ -29,12 +34,34 @@ from slm_mesh.services.runtime.mqtt_rpc import (
     reply_address,
     send_reply,
 )
+from slm_mesh.services.runtime.mqtt_settings import (
+    instance_id,
+    mesh_key,
+    mqtt_client,
+    reply_topics,
+)
+from slm_mesh.services.runtime.mqtt_settings import topics as mqtt_topics
+from slm_mesh.services.runtime.supervise import supervised
 from slm_mesh.services.runtime.topics import Topics, matches, shared
+from slm_mesh.services.settings import Settings
 from slm_mesh.services.wire_errors import error_json, error_json_for
 
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+Req = TypeVar("Req")
+Ans = TypeVar("Ans")
+
+
+def json_handler(contract: Contract[Req, Ans], core: Core[Req, Ans]) -> Handler:
+    """A core behind the contract's JSON envelope (one request, or `{"requests": [...]}`)."""
+
+    async def handle(body: dict[str, Any]) -> dict[str, Any]:
+        requests, batch = contract.requests_from_envelope(body)
+        answers = await core.handle(requests)
+        return contract.answers_to_envelope(answers, batch=batch)
+
+    return handle
 
 
 @dataclass
@@ -201,3 +228,38 @@ def _time_left(message: Message) -> float | None:
     if message.expiry_s is None:
         return None
     return message.received_at + message.expiry_s - time.monotonic()
+
+
+@asynccontextmanager
+async def on_mqtt(
+    settings: Settings, *, service: str, handle: Handler, info: ServiceInfo, max_in_flight: int
+) -> AsyncIterator[MqttServiceEdge]:
+    """A service on the mesh: a replica in the service's shared group, logged in as the
+    service's role, announced by a retained status and a last will. If serving dies, the
+    context ends with its error (`supervise`)."""
+    instance = instance_id(service)
+    topics = mqtt_topics(settings)
+    key = mesh_key(settings)
+    will = status_will(topics, service, instance, key=key)
+    async with mqtt_client(settings, client_id=instance, role=service, will=will) as client:
+        edge = MqttServiceEdge(
+            client=client,
+            topics=topics,
+            service=service,
+            instance=instance,
+            handle=handle,
+            key=key,
+            reply_topics=reply_topics(settings),
+            info=info.as_json(),
+            shared_subscriptions=settings.mqtt_shared_subscriptions,
+            max_in_flight=max_in_flight,
+        )
+        await edge.start()
+        async with asyncio.TaskGroup() as group:
+            serving = group.create_task(supervised(edge.serve(), f"{service}: mqtt"))
+            log.info("serving", service=service, mqtt=str(client.broker), instance=instance)
+            try:
+                yield edge
+            finally:
+                serving.cancel()
+                await edge.announce("offline")

@@ -1,0 +1,37 @@
+"""What the services of one process share."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from slm_mesh.services.runtime.onnx_session import Embedder
+from slm_mesh.services.runtime.plugins import load_plugin
+from slm_mesh.services.settings import Settings
+
+
+@dataclass
+class Shared:
+    """What the services of one process share: one sentence encoder per plugin, however
+    many services read sentences (the intent, sentiment and summarizer services)."""
+
+    settings: Settings
+    _encoders: dict[str, Embedder] = field(default_factory=dict)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def encoder(self, plugin: str | None = None) -> Embedder:
+        """The encoder session for `plugin` (default: the settings'), loaded once."""
+        name = plugin or self.settings.plugin
+        async with self._lock:
+            if name not in self._encoders:
+                self._encoders[name] = await asyncio.to_thread(self.load_encoder, name)
+            return self._encoders[name]
+
+    def load_encoder(self, name: str) -> Embedder:
+        """A new encoder session for plugin `name`, as the settings say (not shared)."""
+        return Embedder(
+            plugin=load_plugin(name),
+            intra_op_threads=self.settings.intra_op_threads,
+            cache_dir=self.settings.cache_dir,
+            precision=self.settings.precision,
+        )
