@@ -12,9 +12,9 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from slm_mesh.services.contracts.intent import IntentRequest
 from slm_mesh.services.errors import DeadlineExceeded
 from slm_mesh.services.intent.ask import BadLine, parse_line
-from slm_mesh.services.intent.result import IntentRequest
 from slm_mesh.services.mesh_client import MeshClient, mesh_client
 from slm_mesh.services.runtime.broker_access import DEVICE
 from slm_mesh.services.runtime.mqtt_settings import broker_url
