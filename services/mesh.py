@@ -79,7 +79,11 @@ async def running_mesh(settings: Settings) -> AsyncIterator[Mesh]:
         hosted = await stack.enter_async_context(hosting(settings, services))
         fallback = await stack.enter_async_context(_fallback(settings))
         router = await stack.enter_async_context(
-            running_router(settings, fallback=fallback, local=hosted.core("intent"))
+            running_router(
+                settings,
+                fallback=fallback,
+                local={s.name: (s.contract, hosted.core(s.name)) for s in services},
+            )
         )
         yield Mesh(settings=settings, grpc_port=hosted.port, router=router, broker=broker)
 

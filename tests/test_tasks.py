@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from slm_mesh.services.router.tasks import pick_task
+from slm_mesh.services.router.request import Task
+from slm_mesh.services.router.tasks import pick_task, task_text
 
 
 def test_an_explicit_task_wins_over_the_form() -> None:
@@ -69,3 +70,43 @@ def test_requests_for_code(text: str) -> None:
 )
 def test_device_commands_and_everything_else_stay_intent(text: str) -> None:
     assert pick_task(text) == "intent"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "that's not what I asked",
+        "thanks, perfect",
+        "wrong light!",
+        "you misheard me again",
+        "great job",
+        "no, that's wrong",
+    ],
+)
+def test_feedback_to_the_assistant_goes_to_sentiment(text: str) -> None:
+    assert pick_task(text) == "sentiment"
+
+
+@pytest.mark.parametrize(
+    "text", ["great, turn on the lights", "thanks, now lock the door", "perfect, what time is it"]
+)
+def test_a_command_after_a_thank_you_is_still_a_command(text: str) -> None:
+    assert pick_task(text) == "intent"
+
+
+@pytest.mark.parametrize(
+    ("text", "task", "given"),
+    [
+        ("summarize: the meeting ran long", "summarize", "the meeting ran long"),
+        ("Summarise this article for me: Rain is due.", "summarize", "Rain is due."),
+        ("tl;dr the release notes are out", "summarize", "the release notes are out"),
+        ("what's the sentiment of this review: great kettle", "sentiment", "great kettle"),
+        ('sentiment: "I waited an hour"', "sentiment", "I waited an hour"),
+        ("that's not what I asked", "sentiment", "that's not what I asked"),
+        ("summarize", "summarize", "summarize"),
+    ],
+)
+def test_the_service_gets_the_text_without_the_words_that_asked(
+    text: str, task: Task, given: str
+) -> None:
+    assert task_text(text, task) == given

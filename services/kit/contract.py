@@ -52,6 +52,8 @@ class Contract(Generic[Req, Ans]):
     grpc: GrpcBinding[Req, Ans]
     max_batch: int = 64
     """Requests one call may carry, on every face."""
+    max_payload_bytes: int = 64 * 1024
+    """The largest MQTT message of requests the service reads."""
 
     def requests_from_envelope(self, body: dict[str, Any]) -> tuple[list[Req], bool]:
         """The requests of a JSON message, and whether it was a batch (`requests`)."""

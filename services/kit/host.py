@@ -77,6 +77,7 @@ async def hosting(
                         handle=json_handler(service.contract, ready.core),
                         info=ready.info,
                         max_in_flight=4 * settings.batch_max_size,
+                        max_payload_bytes=service.contract.max_payload_bytes,
                     )
                 )
         await server.set_serving(True)

@@ -26,6 +26,7 @@ from slm_mesh.services.contracts.info import ServiceInfo
 from slm_mesh.services.errors import InvalidRequestError
 from slm_mesh.services.kit.contract import Contract
 from slm_mesh.services.kit.service import Core
+from slm_mesh.services.runtime.json_payload import MAX_PAYLOAD_BYTES
 from slm_mesh.services.runtime.mesh_key import MeshKey
 from slm_mesh.services.runtime.mqtt import Message, MqttClient, Will
 from slm_mesh.services.runtime.mqtt_rpc import (
@@ -121,6 +122,7 @@ class MqttServiceEdge:
     info: dict[str, Any] = field(default_factory=dict)
     shared_subscriptions: bool = True
     max_in_flight: int = 64
+    max_payload_bytes: int = MAX_PAYLOAD_BYTES
     counts: EdgeCounts = field(default_factory=EdgeCounts)
 
     @property
@@ -173,7 +175,7 @@ class MqttServiceEdge:
             log.warning("retained request ignored", topic=message.topic)
             return
         try:
-            body = parse_payload(message)
+            body = parse_payload(message, max_bytes=self.max_payload_bytes)
         except InvalidRequestError as err:
             await self._refuse(message, None, str(err))
             return
@@ -232,7 +234,13 @@ def _time_left(message: Message) -> float | None:
 
 @asynccontextmanager
 async def on_mqtt(
-    settings: Settings, *, service: str, handle: Handler, info: ServiceInfo, max_in_flight: int
+    settings: Settings,
+    *,
+    service: str,
+    handle: Handler,
+    info: ServiceInfo,
+    max_in_flight: int,
+    max_payload_bytes: int = MAX_PAYLOAD_BYTES,
 ) -> AsyncIterator[MqttServiceEdge]:
     """A service on the mesh: a replica in the service's shared group, logged in as the
     service's role, announced by a retained status and a last will. If serving dies, the
@@ -253,6 +261,7 @@ async def on_mqtt(
             info=info.as_json(),
             shared_subscriptions=settings.mqtt_shared_subscriptions,
             max_in_flight=max_in_flight,
+            max_payload_bytes=max_payload_bytes,
         )
         await edge.start()
         async with asyncio.TaskGroup() as group:

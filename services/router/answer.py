@@ -5,6 +5,7 @@
  "intent": name or null, "slots": {...}, "confidence": 0-1,   (the first command's)
  "intents": [{"text", "intent", "slots", "confidence", "tier"}, ...],  (one per command)
  "answer": text or null,     (a model's reply, or why nobody can help)
+ "result": null or {...},    (another service's whole answer: a summary's sentences, ...)
  "why": {"reason", "out_of_scope", "fallback", "budget"},
  "error": null or {"code", "message"},
  "elapsed_ms"}
@@ -37,6 +38,9 @@ class Answer:
     error_message: str | None = None
     elapsed_ms: float = 0.0
     executed: tuple[dict[str, Any], ...] = field(default=())
+    result: dict[str, Any] | None = None
+    """Another service's whole answer (a summary's sentences and offsets, a sentiment's
+    scores), beside the words in `text`."""
 
     @classmethod
     def for_intents(cls, request: RouterRequest, results: list[IntentResult], **why: Any) -> Answer:
@@ -74,5 +78,6 @@ class Answer:
                 else None
             ),
             "executed": list(self.executed),
+            "result": self.result,
             "elapsed_ms": round(self.elapsed_ms, 2),
         }

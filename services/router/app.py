@@ -4,20 +4,20 @@ nothing (the core is `router.Router`)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from importlib import metadata
 
 import structlog
 
-from slm_mesh.services.contracts.intent import IntentRequest, IntentResult
 from slm_mesh.services.intent.discovery import DiscoveryRegistry
 from slm_mesh.services.intent.service import load_settings_home
 from slm_mesh.services.kit.mqtt_face import announce, status_will
-from slm_mesh.services.kit.service import Core
 from slm_mesh.services.router.backends import (
     InProcessIntent,
     LocalFirstIntent,
+    LocalFirstTasks,
+    LocalService,
     MqttIntent,
     MqttTasks,
 )
@@ -77,10 +77,10 @@ async def running_router(
     settings: Settings,
     *,
     fallback: Fallback | None = None,
-    local: Core[IntentRequest, IntentResult] | None = None,
+    local: Mapping[str, LocalService] | None = None,
 ) -> AsyncIterator[RouterEdge]:
-    """The router serving device events until the context exits; `local` is an intent
-    service in this process, asked before the replicas over MQTT.
+    """The router serving device events until the context exits; `local` are the services
+    hosted in this process (by name), asked before their replicas over MQTT.
 
     If the serving task dies, the router announces itself offline and the task that
     entered this context is cancelled; leaving the context then raises the task's error
@@ -103,17 +103,21 @@ async def running_router(
             attempt_timeout_s=settings.attempt_timeout_ms / 1000,
             accept=directory.accepts_reply,
         )
+        local = dict(local or {})
         intent: IntentBackend = MqttIntent(requester=requester, topics=topics, directory=directory)
-        if local is not None:
+        if "intent" in local:
             intent = LocalFirstIntent(
-                local=InProcessIntent(service=local),
+                local=InProcessIntent(service=local.pop("intent")[1]),
                 mesh=intent,
                 directory=directory,
                 overflow_at=settings.batch_max_size,
             )
         router = Router(
             intent=intent,
-            tasks=MqttTasks(requester=requester, topics=topics, directory=directory),
+            tasks=LocalFirstTasks(
+                local=local,
+                mesh=MqttTasks(requester=requester, topics=topics, directory=directory),
+            ),
             fallback=fallback,
             unanswered=unanswered_log(settings),
             devices=settings.devices,

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slm_mesh.services.contracts.intent import IntentRequest, IntentResult
 from slm_mesh.services.errors import ServiceUnavailable
+from slm_mesh.services.kit.contract import Contract
 from slm_mesh.services.kit.service import Core
 from slm_mesh.services.router.directory import ServiceDirectory
-from slm_mesh.services.router.router import IntentBackend
+from slm_mesh.services.router.router import IntentBackend, TaskBackend
 from slm_mesh.services.runtime.mqtt_rpc import Requester
 from slm_mesh.services.runtime.topics import Topics
 from slm_mesh.services.wire_errors import raise_for_error
+
+LocalService = tuple[Contract[Any, Any], Core[Any, Any]]
+"""A service hosted in the router's process: its contract and its core."""
 
 
 class InProcessIntent:
@@ -92,6 +96,27 @@ class MqttIntent:
         )
         raise_for_error("intent", reply)
         return [IntentResult.from_answer_json(item) for item in reply["results"]]
+
+
+class LocalFirstTasks:
+    """Other services (summarizer, sentiment, code): those hosted in the router's own
+    process first (no broker hop), else their replicas on the mesh."""
+
+    def __init__(self, *, local: Mapping[str, LocalService], mesh: TaskBackend) -> None:
+        self.local = dict(local)
+        self.mesh = mesh
+
+    def available(self, task: str) -> bool:
+        return task in self.local or self.mesh.available(task)
+
+    async def ask(self, task: str, text: str, *, timeout_s: float) -> dict[str, Any]:
+        if task not in self.local:
+            return await self.mesh.ask(task, text, timeout_s=timeout_s)
+        contract, core = self.local[task]
+        request = contract.request_from_json({"text": text}, "request")
+        async with asyncio.timeout(timeout_s):
+            (answer,) = await core.handle([request])
+        return contract.answer_to_json(answer)
 
 
 class MqttTasks:

@@ -22,8 +22,8 @@ from slm_mesh.services.contracts.intent import IntentResult
 from slm_mesh.services.errors import SlmMeshError
 from slm_mesh.services.router.answer import Answer
 from slm_mesh.services.router.compound import split_command
-from slm_mesh.services.router.request import RouterRequest
-from slm_mesh.services.router.tasks import pick_task
+from slm_mesh.services.router.request import RouterRequest, Task
+from slm_mesh.services.router.tasks import pick_task, task_text
 from slm_mesh.services.router.unanswered import UnansweredLog
 
 log = structlog.get_logger(__name__)
@@ -58,6 +58,18 @@ class Fallback(Protocol):
     async def ask(self, text: str, *, area: str | None, deadline_s: float) -> FallbackAnswerLike:
         """Never raises for server trouble: it answers `cannot_help` with the reason."""
         ...
+
+
+def spoken(task: str, reply: dict[str, Any]) -> str | None:
+    """What a service's answer says, in words: a summary as it is, a sentiment as its
+    label and probability, anything else by its `answer` or `text`."""
+    if task == "summarize" and isinstance(reply.get("summary"), str):
+        return str(reply["summary"])
+    if task == "sentiment" and isinstance(reply.get("label"), str):
+        score = (reply.get("scores") or {}).get(reply["label"])
+        return f"{reply['label']} ({score:.0%})" if isinstance(score, float) else reply["label"]
+    text = reply.get("answer") or reply.get("text")
+    return text if isinstance(text, str) else None
 
 
 class Router:
@@ -116,7 +128,7 @@ class Router:
     def _remaining(self, deadline: float) -> float:
         return max(0.001, deadline - self._clock())
 
-    async def _route(self, request: RouterRequest, task: str, deadline: float) -> Answer:
+    async def _route(self, request: RouterRequest, task: Task, deadline: float) -> Answer:
         if task != "intent":
             return await self._other_task(request, task, deadline)
         area = request.area or self.devices.get(request.device or "")
@@ -161,13 +173,17 @@ class Router:
             request, [], text=CANNOT_HELP, **{**why, "reason": f"{local.reason}; {reply.reason}"}
         )
 
-    async def _other_task(self, request: RouterRequest, task: str, deadline: float) -> Answer:
+    async def _other_task(self, request: RouterRequest, task: Task, deadline: float) -> Answer:
         if self.tasks is not None and self.tasks.available(task):
-            reply = await self.tasks.ask(task, request.text, timeout_s=self._remaining(deadline))
-            text = reply.get("answer") or reply.get("text")
-            if not isinstance(text, str):
+            reply = await self.tasks.ask(
+                task, task_text(request.text, task), timeout_s=self._remaining(deadline)
+            )
+            text = spoken(task, reply)
+            if text is None:
                 raise SlmMeshError(f"the {task} service replied without an answer")
-            return Answer(request=request, task=task, text=text, tier="slm", reason=task)
+            return Answer(
+                request=request, task=task, text=text, tier="slm", reason=task, result=reply
+            )
         if self.fallback is not None:
             fallback = await self.fallback.ask(
                 request.text, area=None, deadline_s=self._remaining(deadline)

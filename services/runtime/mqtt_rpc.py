@@ -22,7 +22,7 @@ from typing import Any
 import structlog
 
 from slm_mesh.services.errors import DeadlineExceeded, InvalidRequestError
-from slm_mesh.services.runtime.json_payload import load_json_object
+from slm_mesh.services.runtime.json_payload import MAX_PAYLOAD_BYTES, load_json_object
 from slm_mesh.services.runtime.mesh_key import MeshKey
 from slm_mesh.services.runtime.mqtt import Message, MqttClient
 from slm_mesh.services.runtime.topics import matches
@@ -56,9 +56,9 @@ def _publishable(topic: str) -> bool:
     return bool(topic) and not any(c in topic for c in "+#\0") and not topic.startswith("$")
 
 
-def parse_payload(message: Message) -> dict[str, Any]:
+def parse_payload(message: Message, *, max_bytes: int = MAX_PAYLOAD_BYTES) -> dict[str, Any]:
     """A request's JSON object, or InvalidRequestError saying what is wrong with it."""
-    return load_json_object(message.payload)
+    return load_json_object(message.payload, max_bytes=max_bytes)
 
 
 def reply_address(message: Message, body: dict[str, Any] | None) -> ReplyAddress | None:
