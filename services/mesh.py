@@ -17,7 +17,7 @@ import structlog
 
 from slm_mesh.services.fallback.app import running_fallback
 from slm_mesh.services.fallback.fallback import LlmFallback
-from slm_mesh.services.intent.service import load_settings_home
+from slm_mesh.services.home.files import load_settings_home
 from slm_mesh.services.kit.host import hosting, wait_for_stop_signal
 from slm_mesh.services.kit.service import installed_services
 from slm_mesh.services.redact import redact_url

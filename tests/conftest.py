@@ -14,9 +14,10 @@ import pytest
 from brokers import MeshThread, RunningBroker, any_broker, local_broker
 
 from slm_mesh.plugins.minilm import PLUGIN
-from slm_mesh.services.intent.home import Home, load_home
+from slm_mesh.services.home.files import demo_home_path
+from slm_mesh.services.home.model import Home, load_home
 from slm_mesh.services.intent.recognizer import IntentRecognizer
-from slm_mesh.services.intent.service import build_recognizer, demo_home_path
+from slm_mesh.services.intent.service import build_recognizer
 from slm_mesh.services.runtime.broker import EmbeddedBroker
 from slm_mesh.services.runtime.onnx_session import Embedder
 from slm_mesh.services.settings import Settings

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from slm_mesh.services.contracts.intent import IntentResult, SlotValue
-from slm_mesh.services.intent.discovery import DiscoveredEntity, DiscoveryRegistry
-from slm_mesh.services.intent.home import Area, Entity, Home
+from slm_mesh.services.home.discovery import DiscoveredEntity, DiscoveryRegistry
+from slm_mesh.services.home.model import Area, Entity, Home
 from slm_mesh.services.router.command_trust import commandable, payload_fits
 from slm_mesh.services.router.execute import Plan, plan_commands
 

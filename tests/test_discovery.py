@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from slm_mesh.services.intent.discovery import (
+from slm_mesh.services.home.discovery import (
     DiscoveredEntity,
     DiscoveryError,
     DiscoveryRegistry,
 )
-from slm_mesh.services.intent.home import Area, Entity, Floor, Home
+from slm_mesh.services.home.model import Area, Entity, Floor, Home
 
 HOME = Home(
     floors=(Floor(id="downstairs", name="Downstairs"),),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from slm_mesh.services.contracts.intent import IntentResult, SlotValue
-from slm_mesh.services.intent.discovery import DiscoveredEntity, DiscoveryRegistry
-from slm_mesh.services.intent.home import Area, Entity, Floor, Home
+from slm_mesh.services.home.discovery import DiscoveredEntity, DiscoveryRegistry
+from slm_mesh.services.home.model import Area, Entity, Floor, Home
 from slm_mesh.services.router.execute import Command, Plan, Skipped, plan_commands
 
 ALL = frozenset({"light", "switch", "fan", "lock", "cover", "climate", "scene", "button"})

@@ -22,7 +22,7 @@ from slm_mesh.services.fallback import (
     validate_intent,
 )
 from slm_mesh.services.fallback.schema import system_prompt
-from slm_mesh.services.intent.home import Home, parse_home
+from slm_mesh.services.home.model import Home, parse_home
 
 HOME = """
 floors:

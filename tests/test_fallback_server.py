@@ -21,7 +21,7 @@ from slm_mesh.services.fallback import (
     LlmFallback,
     ResponseCache,
 )
-from slm_mesh.services.intent.home import Home, parse_home
+from slm_mesh.services.home.model import Home, parse_home
 
 pytestmark = pytest.mark.integration
 

@@ -3,7 +3,7 @@
 import pytest
 
 from slm_mesh.services.errors import HomeFileError
-from slm_mesh.services.intent.home import load_home, parse_home
+from slm_mesh.services.home.model import load_home, parse_home
 
 HOME = """
 language: en

@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slm_mesh.services.errors import HomeFileError
-from slm_mesh.services.intent import home as home_module
-from slm_mesh.services.intent.home import (
+from slm_mesh.services.home import model as home_module
+from slm_mesh.services.home.model import (
     MAX_ALIASES,
     MAX_HOME_BYTES,
     MAX_ITEMS,

@@ -12,10 +12,10 @@ import pytest
 
 from slm_mesh.services.contracts.intent import IntentRequest, IntentResult
 from slm_mesh.services.errors import InvalidRequestError
+from slm_mesh.services.home.model import Home
 from slm_mesh.services.intent.core import IntentService
 from slm_mesh.services.intent.evaluate import Case, case_slots_right, load_cases
 from slm_mesh.services.intent.head import IntentHead, IntentHeads
-from slm_mesh.services.intent.home import Home
 from slm_mesh.services.intent.recognizer import IntentRecognizer
 from slm_mesh.services.intent.slots import OUT_OF_SCOPE
 

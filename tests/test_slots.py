@@ -2,7 +2,7 @@
 
 import pytest
 
-from slm_mesh.services.intent.home import parse_home
+from slm_mesh.services.home.model import parse_home
 from slm_mesh.services.intent.mentions import MentionFinder
 from slm_mesh.services.intent.slots import Label, SlotResolver
 

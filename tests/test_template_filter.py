@@ -6,8 +6,8 @@ import pytest
 from hassil import Intents, recognize_best
 from hassil.util import remove_skip_words
 
+from slm_mesh.services.home.model import Home
 from slm_mesh.services.intent.hass_lists import NameFilter, hass_slot_lists, load_intents
-from slm_mesh.services.intent.home import Home
 from slm_mesh.services.intent.template_filter import SkipWords, TemplateFilter
 from slm_mesh.services.intent.templates import TemplateMatcher, sample_training_sentences
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hassil.intents import TextSlotList
 
+from slm_mesh.services.home.model import Home, parse_home
 from slm_mesh.services.intent.hass_lists import hass_slot_lists
-from slm_mesh.services.intent.home import Home, parse_home
 from slm_mesh.services.intent.templates import (
     HassilBaseline,
     TemplateMatcher,

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from slm_mesh.services.intent.home import Home, parse_home
+from slm_mesh.services.home.model import Home, parse_home
 from slm_mesh.services.intent.slots import OUT_OF_SCOPE
 from slm_mesh.services.intent.training import TrainingConfig, load_or_train, training_sentences
 

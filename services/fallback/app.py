@@ -9,7 +9,7 @@ import structlog
 
 from slm_mesh.services.fallback.config import FallbackConfig
 from slm_mesh.services.fallback.fallback import LlmFallback
-from slm_mesh.services.intent.home import Home
+from slm_mesh.services.home.model import Home
 from slm_mesh.services.redact import redact_url
 from slm_mesh.services.settings import Settings
 

@@ -26,7 +26,7 @@ from slm_mesh.services.fallback.validate import (
     parse_reply,
     validate_intent,
 )
-from slm_mesh.services.intent.home import Home
+from slm_mesh.services.home.model import Home
 
 log = structlog.get_logger(__name__)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slm_mesh.services.intent.home import Home
+from slm_mesh.services.home.model import Home
 
 SCHEMA_NAME = "slm_mesh_fallback_reply"
 KINDS = ("intent", "answer", "cannot_help")

@@ -17,8 +17,8 @@ from typing import Any
 from slm_mesh.services.contracts.intent import IntentResult, SlotValue
 from slm_mesh.services.fallback.errors import FallbackGarbage
 from slm_mesh.services.fallback.schema import FREE_NAME_INTENTS, INTENTS, KINDS, SLOTS
-from slm_mesh.services.intent.home import Entity, Floor, Home
-from slm_mesh.services.intent.slots import INTENT_DOMAINS, TARGETED
+from slm_mesh.services.home.domains import INTENT_DOMAINS, TARGETED
+from slm_mesh.services.home.model import Entity, Floor, Home
 
 CHECKED = "llm fallback; checked against the schema and the home"
 

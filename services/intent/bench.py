@@ -25,6 +25,7 @@ import numpy as np
 
 from slm_mesh.services.contracts.intent import CONTRACT, IntentRequest, IntentResult
 from slm_mesh.services.errors import InvalidRequestError, SlmMeshError
+from slm_mesh.services.home.files import load_settings_home
 from slm_mesh.services.intent.bench_report import (
     BenchReport,
     CpuUse,
@@ -34,7 +35,7 @@ from slm_mesh.services.intent.bench_report import (
     stat_cpu_seconds,
     status_mb,
 )
-from slm_mesh.services.intent.service import build_recognizer, load_settings_home
+from slm_mesh.services.intent.service import build_recognizer
 from slm_mesh.services.intent.templates import HassilBaseline
 from slm_mesh.services.kit.grpc_client import ServiceClient
 from slm_mesh.services.runtime.broker import free_port

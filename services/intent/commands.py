@@ -11,9 +11,10 @@ from pathlib import Path
 import grpc
 
 from slm_mesh.services.contracts.intent import CONTRACT, IntentRequest, IntentResult
+from slm_mesh.services.home.files import load_settings_home
 from slm_mesh.services.intent.ask import BadLine, answer_lines, parse_line
 from slm_mesh.services.intent.evaluate import Score, load_cases, score
-from slm_mesh.services.intent.service import build_recognizer, load_settings_home
+from slm_mesh.services.intent.service import build_recognizer
 from slm_mesh.services.kit.grpc_client import ServiceClient, remote_failure
 from slm_mesh.services.settings import Settings
 

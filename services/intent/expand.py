@@ -21,7 +21,7 @@ from hassil.expression import (
     TextChunk,
 )
 
-from slm_mesh.services.intent.home import Home
+from slm_mesh.services.home.model import Home
 
 #: Values for the lists that are not names in the home.
 VALUE_LISTS: Mapping[str, Sequence[str]] = {

@@ -25,7 +25,7 @@ from home_assistant_intents import (
     get_languages,
 )
 
-from slm_mesh.services.intent.home import Entity, Home
+from slm_mesh.services.home.model import Entity, Home
 
 #: Words to put where a template has a wildcard, when sampling training sentences.
 WILDCARD_VALUES: Mapping[str, Sequence[str]] = {

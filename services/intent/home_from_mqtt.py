@@ -7,13 +7,13 @@ import asyncio
 
 import structlog
 
-from slm_mesh.services.intent.core import IntentService
-from slm_mesh.services.intent.discovery import (
+from slm_mesh.services.home.discovery import (
     DiscoveryError,
     DiscoveryRegistry,
     discovery_filters,
 )
-from slm_mesh.services.intent.home import Home
+from slm_mesh.services.home.model import Home
+from slm_mesh.services.intent.core import IntentService
 from slm_mesh.services.intent.recognizer import IntentRecognizer
 from slm_mesh.services.intent.templates import TemplateMatcher
 from slm_mesh.services.runtime.mqtt import Message, MqttClient

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from slm_mesh.services.intent.home import Area, Entity, Floor, Home
+from slm_mesh.services.home.model import Area, Entity, Floor, Home
 
 #: Words that name a kind of device rather than one device; they do not identify an entity.
 GENERIC_WORDS = frozenset({

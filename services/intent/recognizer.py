@@ -20,9 +20,9 @@ import numpy as np
 from slm_mesh.services.contracts.intent import IntentRequest, IntentResult
 from slm_mesh.services.contracts.text import check_text
 from slm_mesh.services.errors import InvalidRequestError
+from slm_mesh.services.home.model import Area, Home
 from slm_mesh.services.intent.direction import TURN_INTENTS, intent_the_words_say, says_which_way
 from slm_mesh.services.intent.head import IntentHeads
-from slm_mesh.services.intent.home import Area, Home
 from slm_mesh.services.intent.lexical import lexical_features
 from slm_mesh.services.intent.slots import OUT_OF_SCOPE, Label, SlotResolver
 from slm_mesh.services.intent.templates import TemplateMatcher

@@ -11,8 +11,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib import metadata, resources
-from pathlib import Path
+from importlib import metadata
 from typing import Any
 
 import structlog
@@ -20,8 +19,9 @@ from threadpoolctl import threadpool_limits
 
 from slm_mesh.services.contracts.info import ModelInfo, ServiceInfo
 from slm_mesh.services.contracts.intent import CONTRACT, IntentRequest, IntentResult
+from slm_mesh.services.home.files import load_settings_home
+from slm_mesh.services.home.model import Home
 from slm_mesh.services.intent.core import IntentService
-from slm_mesh.services.intent.home import Home, load_home
 from slm_mesh.services.intent.home_from_mqtt import discovered_home, follow_discovery
 from slm_mesh.services.intent.recognizer import IntentRecognizer
 from slm_mesh.services.intent.templates import TemplateMatcher
@@ -33,14 +33,6 @@ from slm_mesh.services.runtime.supervise import supervised
 from slm_mesh.services.settings import Settings
 
 log = structlog.get_logger(__name__)
-
-
-def demo_home_path() -> Path:
-    return Path(str(resources.files("slm_mesh.services.intent").joinpath("data", "demo_home.yaml")))
-
-
-def load_settings_home(settings: Settings) -> Home:
-    return load_home(settings.home or demo_home_path())
 
 
 def build_recognizer(

@@ -12,39 +12,15 @@ import re
 from dataclasses import dataclass
 
 from slm_mesh.services.contracts.intent import SlotValue
+from slm_mesh.services.home.domains import INTENT_DOMAINS, TARGETED
+from slm_mesh.services.home.model import Area, Entity, Floor, Home
 from slm_mesh.services.intent import values
-from slm_mesh.services.intent.home import Area, Entity, Floor, Home
 from slm_mesh.services.intent.mentions import MentionFinder, Mentions
 from slm_mesh.services.intent.numbers import words_to_digits
 
 OUT_OF_SCOPE = "OutOfScope"
 #: Fixed template slots that are part of what a sentence asks, so part of the label.
 LABEL_SLOTS = ("domain", "volume_step")
-#: The domains an intent can act on, where Home Assistant restricts it.
-INTENT_DOMAINS = {
-    "HassLightSet": {"light"},
-    "HassClimateGetTemperature": {"climate"},
-    "HassClimateSetTemperature": {"climate"},
-    "HassSetPosition": {"cover", "valve"},
-    "HassSetVolume": {"media_player"},
-    "HassSetVolumeRelative": {"media_player"},
-    "HassMediaPause": {"media_player"},
-    "HassMediaUnpause": {"media_player"},
-    "HassMediaNext": {"media_player"},
-    "HassMediaPrevious": {"media_player"},
-    "HassMediaPlayerMute": {"media_player"},
-    "HassMediaPlayerUnmute": {"media_player"},
-    "HassVacuumStart": {"vacuum"},
-    "HassVacuumReturnToBase": {"vacuum"},
-    "HassVacuumCleanArea": {"vacuum"},
-    "HassFanSetSpeed": {"fan"},
-}
-#: Intents that act on a device; they need an entity, an area/floor or a domain.
-TARGETED = frozenset({
-    "HassTurnOn", "HassTurnOff", "HassToggle", "HassLightSet", "HassSetPosition",
-    "HassGetState", "HassVacuumStart", "HassVacuumReturnToBase", "HassFanSetSpeed",
-    "HassLawnMowerStartMowing", "HassLawnMowerDock",
-})  # fmt: skip
 #: Words that name a kind of device, and the domain they mean.
 _DOMAIN_WORDS = {"light": "light", "lights": "light", "lamp": "light", "lamps": "light",
                  "fan": "fan", "fans": "fan", "blinds": "cover", "curtains": "cover",

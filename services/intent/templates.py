@@ -40,6 +40,7 @@ from hassil.util import check_excluded_context, check_required_context
 from unicode_rbnf import RbnfEngine
 
 from slm_mesh.services.contracts.intent import IntentResult, SlotValue
+from slm_mesh.services.home.model import Area, Home
 from slm_mesh.services.intent.hass_lists import (
     DEFAULT_WILDCARD_VALUES,
     WILDCARD_VALUES,
@@ -48,7 +49,6 @@ from slm_mesh.services.intent.hass_lists import (
     hass_slot_lists,
     load_intents,
 )
-from slm_mesh.services.intent.home import Area, Home
 from slm_mesh.services.intent.template_filter import TemplateFilter
 
 #: Context keys the request supplies at run time (the satellite's area), not the template.

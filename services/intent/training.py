@@ -22,10 +22,10 @@ import numpy as np
 import structlog
 import yaml
 
+from slm_mesh.services.home.model import Home
 from slm_mesh.services.intent import lexical
 from slm_mesh.services.intent.expand import expand, home_lists
 from slm_mesh.services.intent.head import IntentHead, IntentHeads, train_head
-from slm_mesh.services.intent.home import Home
 from slm_mesh.services.intent.lexical import lexical_features
 from slm_mesh.services.intent.slots import OUT_OF_SCOPE, Label
 from slm_mesh.services.intent.templates import sample_training_sentences

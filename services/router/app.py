@@ -10,8 +10,8 @@ from importlib import metadata
 
 import structlog
 
-from slm_mesh.services.intent.discovery import DiscoveryRegistry
-from slm_mesh.services.intent.service import load_settings_home
+from slm_mesh.services.home.discovery import DiscoveryRegistry
+from slm_mesh.services.home.files import load_settings_home
 from slm_mesh.services.kit.mqtt_face import announce, status_will
 from slm_mesh.services.router.backends import (
     InProcessIntent,

@@ -18,7 +18,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from slm_mesh.services.intent.discovery import DiscoveredEntity
+from slm_mesh.services.home.discovery import DiscoveredEntity
 from slm_mesh.services.runtime.topics import matches
 
 #: What each domain's on/off style commands may say (case-insensitive).

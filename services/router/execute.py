@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from slm_mesh.services.contracts.intent import IntentResult, SlotValue
-from slm_mesh.services.intent.discovery import DiscoveredEntity
-from slm_mesh.services.intent.home import Entity, Home
-from slm_mesh.services.intent.slots import INTENT_DOMAINS
+from slm_mesh.services.home.discovery import DiscoveredEntity
+from slm_mesh.services.home.domains import INTENT_DOMAINS
+from slm_mesh.services.home.model import Entity, Home
 from slm_mesh.services.router.command_trust import payload_fits
 
 #: What an area-wide request with no kind of device named may switch ("turn off the

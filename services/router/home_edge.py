@@ -11,8 +11,8 @@ import structlog
 
 from slm_mesh.services.contracts.intent import IntentResult
 from slm_mesh.services.errors import InvalidRequestError
-from slm_mesh.services.intent.discovery import DiscoveredEntity, DiscoveryError, DiscoveryRegistry
-from slm_mesh.services.intent.home import Home
+from slm_mesh.services.home.discovery import DiscoveredEntity, DiscoveryError, DiscoveryRegistry
+from slm_mesh.services.home.model import Home
 from slm_mesh.services.router.answer import Answer
 from slm_mesh.services.router.command_trust import commandable
 from slm_mesh.services.router.execute import plan_commands

@@ -20,7 +20,7 @@ from typing import Any
 import structlog
 
 from slm_mesh.services.errors import InvalidRequestError
-from slm_mesh.services.intent.discovery import discovery_filters
+from slm_mesh.services.home.discovery import discovery_filters
 from slm_mesh.services.router.answer import Answer
 from slm_mesh.services.router.directory import ServiceDirectory
 from slm_mesh.services.router.hermes import QUERY_TOPIC

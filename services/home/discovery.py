@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from slm_mesh.services.errors import SlmMeshError, UnreadablePayload
-from slm_mesh.services.intent.home import MAX_ITEMS, Area, Entity, Home, name_fault
+from slm_mesh.services.home.model import MAX_ITEMS, Area, Entity, Home, name_fault
 from slm_mesh.services.runtime.json_payload import load_json
 
 #: The abbreviations (Home Assistant's table) of the keys this module reads.
