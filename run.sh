@@ -2,6 +2,7 @@
 # Set up (a virtual environment at .venv, the project and its test tools) and run.
 #   ./run.sh demo     start a mesh (broker, intent service, router) and send it sample events
 #   ./run.sh test     run the test suite (what CI runs)
+#   ./run.sh lint     ruff and mypy, as CI runs them before the tests
 #   ./run.sh -- ARGS  any slm-mesh command, e.g. ./run.sh -- ask intent "lights off"
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -24,6 +25,13 @@ fi
 case "${1:-demo}" in
     demo) exec .venv/bin/slm-mesh demo ;;
     test) shift; exec .venv/bin/python -m pytest "$@" ;;
+    lint)
+        # All three run, so one look shows every finding; any finding fails.
+        failed=0
+        .venv/bin/ruff check . || failed=1
+        .venv/bin/ruff format --check . || failed=1
+        .venv/bin/mypy || failed=1  # what it checks: [tool.mypy] in pyproject.toml
+        exit "$failed" ;;
     --) shift; exec .venv/bin/slm-mesh "$@" ;;
-    *) echo "usage: ./run.sh demo | test [PYTEST ARGS] | -- SLM-MESH ARGS" >&2; exit 2 ;;
+    *) echo "usage: ./run.sh demo | test [PYTEST ARGS] | lint | -- SLM-MESH ARGS" >&2; exit 2 ;;
 esac

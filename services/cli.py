@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     files.add_argument("directory", type=Path, help="where to write them (made 0700)")
 
     ask = commands.add_parser("ask", help="ask a service; JSON lines out")
-    ask.add_argument("service", choices=["intent"])
+    ask.add_argument("service", choices=installed)
     ask.add_argument("text", nargs="*", help="requests; none: read stdin, one a line")
     ask.add_argument("--target", help="HOST:PORT of a running service (default: in-process)")
     with_mqtt(ask)
@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     with_model(evaluate)
 
     bench = commands.add_parser("bench", help="benchmark a service against its baselines")
-    bench.add_argument("service", choices=["intent", "mesh"])
+    bench.add_argument("service", choices=["intent", "mesh", "summarize"])
     bench.add_argument("--seconds", type=float, default=4.0, help="per throughput measurement")
     bench.add_argument("--json", action="store_true", help="print results as JSON")
     with_model(bench)
@@ -176,6 +176,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from slm_mesh.services.mesh import up
 
         return asyncio.run(up(settings))
+    if args.command == "ask" and args.service != "intent":
+        from slm_mesh.services.kit.ask import ask
+
+        lines = args.text or (
+            raw.decode("utf-8", "replace").rstrip("\r\n") for raw in sys.stdin.buffer
+        )
+        service = service_named(args.service)
+        return ask(service, settings, lines, target=args.target, mqtt=bool(args.mqtt_url))
     if args.command == "ask" and args.mqtt_url:
         if args.target:
             raise SystemExit("slm-mesh: give --target or --mqtt, not both")
@@ -197,6 +205,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from slm_mesh.services.mesh_bench import run_mesh_bench
 
         return run_mesh_bench(settings, seconds=args.seconds, as_json=args.json)
+    if args.command == "bench" and args.service == "summarize":
+        from slm_mesh.services.summarizer.bench import run_bench
+
+        return run_bench(settings)
     if args.command == "bench":
         return commands.bench(settings, seconds=args.seconds, as_json=args.json)
     if args.command == "broker-files":

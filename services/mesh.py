@@ -19,7 +19,7 @@ from slm_mesh.services.fallback.app import running_fallback
 from slm_mesh.services.fallback.fallback import LlmFallback
 from slm_mesh.services.home.files import load_settings_home
 from slm_mesh.services.kit.host import hosting, wait_for_stop_signal
-from slm_mesh.services.kit.service import installed_services
+from slm_mesh.services.kit.service import installed_names, installed_services
 from slm_mesh.services.redact import redact_url
 from slm_mesh.services.router.app import running_router
 from slm_mesh.services.router.mqtt_edge import RouterEdge
@@ -97,10 +97,12 @@ def broker_access(settings: Settings) -> BrokerAccess | None:
             broker=f"{settings.broker_host}:{settings.broker_port}",
         )
         return None
-    roles = [ROUTER, DEVICE, *TASKS]
-    logins = BrokerLogins.load_or_create(embedded_logins_path(settings), roles)
+    services = sorted({*TASKS, *installed_names()})
+    logins = BrokerLogins.load_or_create(
+        embedded_logins_path(settings), [ROUTER, DEVICE, *services]
+    )
     grants = role_grants(
-        prefix=settings.mqtt_prefix, discovery_prefix=settings.discovery_prefix, services=TASKS
+        prefix=settings.mqtt_prefix, discovery_prefix=settings.discovery_prefix, services=services
     )
     return BrokerAccess(logins=logins, grants=grants)
 

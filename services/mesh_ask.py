@@ -1,4 +1,4 @@
-"""`slm-mesh ask intent --mqtt URL`: requests through the broker, as a device sends them,
+"""`slm-mesh ask SERVICE --mqtt URL`: requests through the broker, as a device sends them,
 and the answers in the same JSON-lines form as `--target` gives.
 
 Requests go out concurrently (up to `IN_FLIGHT`); answers are written in input order.
@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from slm_mesh.services.contracts.intent import IntentRequest
-from slm_mesh.services.errors import DeadlineExceeded
+from slm_mesh.services.errors import DeadlineExceeded, InvalidRequestError, SlmMeshError
 from slm_mesh.services.intent.ask import BadLine, parse_line
 from slm_mesh.services.mesh_client import MeshClient, mesh_client
 from slm_mesh.services.runtime.broker_access import DEVICE
@@ -52,6 +53,39 @@ async def _answer(
     return answer_line(item.text, answer)
 
 
+def _device_client(settings: Settings) -> AbstractAsyncContextManager[MeshClient]:
+    return mesh_client(
+        broker_url(settings, role=DEVICE),
+        topics=mqtt_topics(settings),
+        protocol=settings.mqtt_protocol,
+    )
+
+
+@asynccontextmanager
+async def router_answerer(
+    settings: Settings, *, task: str
+) -> AsyncIterator[Callable[[Any], Awaitable[dict[str, Any]]]]:
+    """Another service's requests through the router, as a device sends them (`task` set):
+    its whole answer when the service answered, else the router's words and tier."""
+    deadline_s = settings.deadline_ms / 1000
+    async with _device_client(settings) as client:
+
+        async def ask(request: Any) -> dict[str, Any]:
+            text = getattr(request, "text", None)
+            if not isinstance(text, str):
+                raise InvalidRequestError(f"only texts go through the router to the {task} service")
+            answer = await client.ask(text, device="cli", deadline_s=deadline_s, task=task)
+            if answer.get("error"):
+                if answer["error"]["code"] == "invalid_request":
+                    raise InvalidRequestError(answer["error"]["message"])
+                raise SlmMeshError(answer["error"]["message"])
+            if answer.get("result"):
+                return dict(answer["result"])
+            return {"text": text, "answer": answer.get("answer"), "tier": answer["tier"]}
+
+        yield ask
+
+
 async def ask_mesh(settings: Settings, *, texts: Sequence[str], area: str | None) -> int:
     items: Iterable[IntentRequest | BadLine] = (
         [IntentRequest(text=text, area=area) for text in texts]
@@ -61,11 +95,7 @@ async def ask_mesh(settings: Settings, *, texts: Sequence[str], area: str | None
     slots = asyncio.Semaphore(IN_FLIGHT)
     deadline_s = settings.deadline_ms / 1000
     failures = 0
-    async with mesh_client(
-        broker_url(settings, role=DEVICE),
-        topics=mqtt_topics(settings),
-        protocol=settings.mqtt_protocol,
-    ) as client:
+    async with _device_client(settings) as client:
         pending = [asyncio.create_task(_answer(client, item, slots, deadline_s)) for item in items]
         for task in pending:
             line = await task

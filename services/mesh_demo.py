@@ -29,6 +29,14 @@ DEMO_EVENTS = (
     ("satellite-kitchen", "Kitchen", "knock two minutes off the timer"),
     ("phone", None, "we're out of oat milk"),
     ("satellite-lounge", "Lounge", "what's a good banana bread recipe"),
+    ("phone", None, "that's not what I asked"),
+    (
+        "phone",
+        None,
+        "summarize: The boiler service is booked for Tuesday at 9. The engineer will need "
+        "access to the loft. Dr. Patel said the pressure was low in May, so the valve may be "
+        "replaced. The visit costs 85 pounds. Parking is free on the drive.",
+    ),
 )
 
 

@@ -114,7 +114,8 @@ def wait_until_serving(target: str, *, timeout: float) -> None:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             try:
-                status = stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status
+                # types-grpcio-health-checking declares `HealthStub` without its methods.
+                status = stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status  # type: ignore[attr-defined]
                 if status == health_pb2.HealthCheckResponse.SERVING:
                     return
             except grpc.RpcError:

@@ -4,6 +4,7 @@ on the broker from turning "turn on the porch light" into "unlock the front door
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import pytest
 
@@ -28,7 +29,7 @@ RESERVED = ("slm-mesh/#", "homeassistant/#", "hermes/#")
 EVERYTHING = frozenset({"light", "lock", "switch"})
 
 
-def announced(*configs: tuple[str, dict[str, object]]) -> list[DiscoveredEntity]:
+def announced(*configs: tuple[str, Mapping[str, object]]) -> list[DiscoveredEntity]:
     registry = DiscoveryRegistry(base=HOME)
     for topic, config in configs:
         registry.apply(topic, json.dumps(config).encode())

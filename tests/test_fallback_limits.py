@@ -22,7 +22,8 @@ def test_breaker_opens_after_consecutive_failures_only() -> None:
     breaker.record_success()
     breaker.record_failure()
     breaker.record_failure()
-    assert breaker.state == "closed" and breaker.allow()
+    # One comparison, not `==` then `and`: mypy would hold `state` at "closed" from then on.
+    assert (breaker.state, breaker.allow()) == ("closed", True)
     breaker.record_failure()
     assert breaker.state == "open"
     assert not breaker.allow()
@@ -35,8 +36,7 @@ def test_breaker_lets_one_trial_through_after_cooldown_and_closes_on_success() -
     clock.now += 29.9
     assert not breaker.allow()
     clock.now += 0.1
-    assert breaker.state == "half_open"
-    assert breaker.allow()
+    assert (breaker.state, breaker.allow()) == ("half_open", True)
     assert not breaker.allow(), "only one trial at a time"
     breaker.record_success()
     assert breaker.state == "closed" and breaker.allow()

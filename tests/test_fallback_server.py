@@ -122,7 +122,12 @@ def test_the_api_key_is_sent_as_a_bearer_token() -> None:
 
 
 def test_a_general_question_gets_the_models_text_answer_and_is_cached() -> None:
-    reply = {"kind": "answer", "intent": None, "slots": {}, "answer": "Water boils at 100 °C."}
+    reply: dict[str, Any] = {
+        "kind": "answer",
+        "intent": None,
+        "slots": {},
+        "answer": "Water boils at 100 °C.",
+    }
     with FakeLlmServer(mode="answer", reply=reply) as server:
 
         async def test(fallback: LlmFallback) -> None:

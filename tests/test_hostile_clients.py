@@ -144,7 +144,8 @@ def test_a_discovery_config_cannot_hijack_a_home_entity(
             await attacker.publish(topic, config, retain=True)
         home = open_mesh.router.home if open_mesh.router else None
         assert home is not None and home.registry is not None
-        await until(lambda: len(home.registry.announcements) == 2 and home.discovery_errors >= 1)
+        registry = home.registry
+        await until(lambda: len(registry.announcements) == 2 and home.discovery_errors >= 1)
         answers = [
             await answer_to(device, topics.event("porch"), {"text": text})
             for text in ("turn on the porch light", "switch the porch light on")

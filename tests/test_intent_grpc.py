@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from typing import TypedDict, Unpack
 
 import grpc
 import pytest
@@ -79,12 +80,19 @@ class EchoRecognizer:
         return results
 
 
-def run(test: Callable[[GrpcServer, IntentClient], Awaitable[None]], **limits: int) -> None:
+class Limits(TypedDict, total=False):
+    max_message_bytes: int
+    max_batch: int
+
+
+def run(
+    test: Callable[[GrpcServer, IntentClient], Awaitable[None]], **limits: Unpack[Limits]
+) -> None:
     asyncio.run(_with_server(test, **limits))
 
 
 async def _with_server(
-    test: Callable[[GrpcServer, IntentClient], Awaitable[None]], **limits: int
+    test: Callable[[GrpcServer, IntentClient], Awaitable[None]], **limits: Unpack[Limits]
 ) -> None:
     async with serving(**limits) as (server, client):
         await test(server, client)
@@ -233,9 +241,7 @@ def test_the_texts_of_a_caller_that_has_gone_never_reach_the_model(goes: str) ->
                 model.matched.clear()
                 timeout = 0.2 if goes == "past its deadline" else None
                 gone = asyncio.create_task(
-                    client.call(
-                        [IntentRequest("gone"), IntentRequest("gone too")], timeout=timeout
-                    )
+                    client.call([IntentRequest("gone"), IntentRequest("gone too")], timeout=timeout)
                 )
                 await asyncio.wait_for(model.matched.wait(), 10)  # queued behind the held batch
                 if goes == "cancelled":
@@ -261,6 +267,7 @@ def test_undecodable_bytes_are_invalid_argument() -> None:
     async def check(server: GrpcServer, client: IntentClient) -> None:
         await ready(server, client)
         async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            raw: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes]
             raw = channel.unary_unary(f"/{SERVICE_NAME}/Recognize")
             bad_utf8 = b"\x0a\x04" + b"\x0a\x02\xff\xfe"  # utterances[0].text = b"\xff\xfe"
             for payload in (bad_utf8, b"\xff\xff\xff"):
@@ -321,7 +328,8 @@ def test_health_goes_from_not_serving_to_serving() -> None:
             health = health_pb2_grpc.HealthStub(channel)
 
             async def overall() -> int:
-                response = await health.Check(health_pb2.HealthCheckRequest(service=""))
+                # types-grpcio-health-checking declares `HealthStub` without its methods.
+                response = await health.Check(health_pb2.HealthCheckRequest(service=""))  # type: ignore[attr-defined]
                 return int(response.status)
 
             assert (await client.health(), await overall()) == (down, down)
@@ -338,12 +346,15 @@ def test_health_goes_from_not_serving_to_serving() -> None:
 def test_reflection_lists_and_describes_the_intent_service() -> None:
     async def check(server: GrpcServer, client: IntentClient) -> None:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
-            stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+            # types-grpcio-reflection types the stub for a blocking channel only, and its
+            # method as `binascii.Incomplete` (an exception class), not a callable.
+            stub = reflection_pb2_grpc.ServerReflectionStub(channel)  # type: ignore[arg-type]
             requests = [
                 reflection_pb2.ServerReflectionRequest(list_services=""),
                 reflection_pb2.ServerReflectionRequest(file_containing_symbol=SERVICE_NAME),
             ]
-            responses = [r async for r in stub.ServerReflectionInfo(iter(requests))]
+            stream = stub.ServerReflectionInfo(iter(requests))  # type: ignore[operator]
+            responses = [r async for r in stream]
         listed = {s.name for s in responses[0].list_services_response.service}
         assert {SERVICE_NAME, "grpc.health.v1.Health"} <= listed
         assert responses[1].file_descriptor_response.file_descriptor_proto

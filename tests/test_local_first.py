@@ -91,7 +91,7 @@ async def _no_replica_stays_local() -> None:
     second = asyncio.create_task(_ask(backend, "queued behind it"))
     await asyncio.sleep(0)
     local.release.set()
-    assert await asyncio.gather(first, second) == ["local", "local"]
+    assert list(await asyncio.gather(first, second)) == ["local", "local"]
     assert mesh.texts == []
 
 

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from brokers import SLM_MESH, Device, MeshThread, RunningBroker, intent_replicas
@@ -26,10 +27,10 @@ def client_for(url: str) -> MqttClient:
     return MqttClient(broker=BrokerUrl.parse(url), client_id=f"watch-{uuid.uuid4().hex[:8]}")
 
 
-async def statuses(client: MqttClient, topics: Topics, service: str) -> dict[str, dict]:
+async def statuses(client: MqttClient, topics: Topics, service: str) -> dict[str, dict[str, Any]]:
     """The retained status of every instance of `service`, as the broker holds them."""
     await client.subscribe(topics.status(service))
-    found: dict[str, dict] = {}
+    found: dict[str, dict[str, Any]] = {}
     async with asyncio.timeout(5):
         async for message in client.messages():
             found[message.topic.rsplit("/", 1)[1]] = json.loads(message.payload)

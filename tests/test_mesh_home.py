@@ -82,7 +82,12 @@ async def wait_online(client: MeshClient) -> None:
 def test_with_a_fallback_local_tiers_answer_commands_and_the_model_answers_the_rest(
     tmp_path: Path, cache_dir: Path, demo_recognizer: IntentRecognizer
 ) -> None:
-    reply = {"kind": "answer", "intent": None, "slots": {}, "answer": "Mash three bananas."}
+    reply: dict[str, Any] = {
+        "kind": "answer",
+        "intent": None,
+        "slots": {},
+        "answer": "Mash three bananas.",
+    }
     with FakeLlmServer(mode="answer", reply=reply) as server:
 
         async def test(mesh: Mesh, client: MeshClient, watcher: MqttClient) -> None:

@@ -2,6 +2,7 @@
 
 import pytest
 
+from slm_mesh.services.contracts.intent import SlotValue
 from slm_mesh.services.home.model import parse_home
 from slm_mesh.services.intent.mentions import MentionFinder
 from slm_mesh.services.intent.slots import Label, SlotResolver
@@ -24,7 +25,7 @@ entities:
 resolver = SlotResolver(home=HOME)
 
 
-def resolve(text: str, label: str, area: str | None = None) -> tuple[dict[str, object], bool]:
+def resolve(text: str, label: str, area: str | None = None) -> tuple[dict[str, SlotValue], bool]:
     context = HOME.find_area(area) if area else None
     resolution = resolver.resolve(text, Label.parse(label), area=context)
     return resolution.slots, resolution.complete

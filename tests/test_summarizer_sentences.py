@@ -125,7 +125,7 @@ _PIECES = st.sampled_from(
 @given(st.lists(_PIECES | st.text(max_size=6), max_size=40).map("".join))
 def test_spans_are_ordered_disjoint_trimmed_and_cover_every_visible_character(text: str) -> None:
     spans = split_sentences(text)
-    covered = set()
+    covered: set[int] = set()
     previous_end = 0
     for start, end in spans:
         assert previous_end <= start < end <= len(text)

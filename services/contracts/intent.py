@@ -85,7 +85,7 @@ def request_to_json(request: IntentRequest) -> dict[str, Any]:
     return {"text": request.text, "area": request.area}
 
 
-TIER_TO_PROTO: dict[Tier, intent_pb2.Tier.ValueType] = {
+TIER_TO_PROTO: dict[Tier, intent_pb2.Tier] = {
     "template": intent_pb2.TIER_TEMPLATE,
     "slm": intent_pb2.TIER_SLM,
     "llm": intent_pb2.TIER_LLM,

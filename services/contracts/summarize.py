@@ -142,23 +142,32 @@ def answer_from_json(body: dict[str, Any]) -> SummaryAnswer:
 
 
 def _document_from_proto(document: summarize_pb2.Document) -> SummarizeRequest:
-    budget = {
-        "max_sentences": document.max_sentences or None,
-        "max_chars": document.max_chars or None,
-    }
+    max_sentences = document.max_sentences or None
+    max_chars = document.max_chars or None
     if document.WhichOneof("source") == "events_json":
         events = load_json(document.events_json.encode(), max_bytes=4 * MAX_SOURCE_CHARS)
         if not isinstance(events, list):
             raise InvalidRequestError("events_json must be a JSON array", field="events")
-        return checked(SummarizeRequest(events=tuple(events), **budget))
-    return checked(SummarizeRequest(text=document.text, **budget))
+        return checked(
+            SummarizeRequest(events=tuple(events), max_sentences=max_sentences, max_chars=max_chars)
+        )
+    return checked(
+        SummarizeRequest(text=document.text, max_sentences=max_sentences, max_chars=max_chars)
+    )
 
 
 def _document_to_proto(request: SummarizeRequest) -> summarize_pb2.Document:
-    budget = {"max_sentences": request.max_sentences or 0, "max_chars": request.max_chars or 0}
+    max_sentences = request.max_sentences or 0
+    max_chars = request.max_chars or 0
     if request.events is not None:
-        return summarize_pb2.Document(events_json=json.dumps(list(request.events)), **budget)
-    return summarize_pb2.Document(text=request.text or "", **budget)
+        return summarize_pb2.Document(
+            events_json=json.dumps(list(request.events)),
+            max_sentences=max_sentences,
+            max_chars=max_chars,
+        )
+    return summarize_pb2.Document(
+        text=request.text or "", max_sentences=max_sentences, max_chars=max_chars
+    )
 
 
 def _summary_to_proto(answer: SummaryAnswer) -> summarize_pb2.Summary:

@@ -11,13 +11,16 @@ SlmMeshError
 
 from __future__ import annotations
 
-from slm_mesh.services.errors import SlmMeshError
+from typing import ClassVar
+
+from slm_mesh.services.errors import ErrorCode, SlmMeshError
 
 
 class FallbackError(SlmMeshError):
     """Base of the fallback's errors."""
 
-    code = "unavailable"
+    # Declared again: unannotated, `code` would narrow to this one literal for the subclasses.
+    code: ClassVar[ErrorCode] = "unavailable"
 
 
 class FallbackConfigError(FallbackError):

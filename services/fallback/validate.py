@@ -50,13 +50,14 @@ def _slot(name: str, value: Any) -> SlotValue:
         return value.strip()
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise FallbackGarbage(f"slot {name!r} must be a number, not {value!r}")
+    number: int | float = value
     if kind == "integer":
-        if value != int(value):
-            raise FallbackGarbage(f"slot {name!r} must be a whole number, not {value!r}")
-        value = int(value)
-    if bounds is not None and not bounds[0] <= value <= bounds[1]:
-        raise FallbackGarbage(f"slot {name!r} must be within {bounds[0]}-{bounds[1]}, not {value}")
-    return value
+        if number != int(number):
+            raise FallbackGarbage(f"slot {name!r} must be a whole number, not {number!r}")
+        number = int(number)
+    if bounds is not None and not bounds[0] <= number <= bounds[1]:
+        raise FallbackGarbage(f"slot {name!r} must be within {bounds[0]}-{bounds[1]}, not {number}")
+    return number
 
 
 def parse_reply(payload: str | Mapping[str, Any]) -> ModelReply:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from slm_mesh.services.errors import SlmMeshError, UnreadablePayload
-from slm_mesh.services.home.model import MAX_ITEMS, Area, Entity, Home, name_fault
+from slm_mesh.services.home.model import MAX_ITEMS, Area, Entity, Floor, Home, name_fault
 from slm_mesh.services.runtime.json_payload import load_json
 
 #: The abbreviations (Home Assistant's table) of the keys this module reads.
@@ -168,7 +168,12 @@ class DiscoveryRegistry:
         """The home file plus the entities it does not define, placed in areas by
         `suggested_area`; the file's own entities stay as written."""
         areas = list(self.base.areas)
-        taken = {item.id for item in (*self.base.floors, *self.base.areas, *self.base.entities)}
+        named: tuple[Floor | Area | Entity, ...] = (
+            *self.base.floors,
+            *self.base.areas,
+            *self.base.entities,
+        )
+        taken = {item.id for item in named}
         entities = {entity.id: entity for entity in self.base.entities}
         for found in self.devices.values():
             if found.entity.id in self._file_ids:

@@ -309,7 +309,9 @@ def _check_events(text: str, source: str) -> None:
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
         if why is not None:
-            raise HomeFileError(f"{source}:{event.start_mark.line + 1}: the home {why}")
+            mark = event.start_mark  # None only in events made by hand, not by the parser
+            line = f":{mark.line + 1}" if mark is not None else ""
+            raise HomeFileError(f"{source}{line}: the home {why}")
 
 
 def _kind(value: Any) -> str:

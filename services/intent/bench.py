@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +38,7 @@ from slm_mesh.services.intent.bench_report import (
 )
 from slm_mesh.services.intent.service import build_recognizer
 from slm_mesh.services.intent.templates import HassilBaseline
+from slm_mesh.services.kit.contract import Contract
 from slm_mesh.services.kit.grpc_client import ServiceClient
 from slm_mesh.services.runtime.broker import free_port
 from slm_mesh.services.runtime.onnx_session import Embedder, create_session
@@ -397,9 +399,17 @@ def batches(texts: Sequence[str], size: int) -> list[list[str]]:
 
 class ServiceProcess:
     """`slm-mesh <command>` (by default `serve intent`) in a subprocess with these settings
-    and a gRPC port of its own, stopped on exit."""
+    and a gRPC port of its own, stopped on exit; `contract` names the service whose health
+    says it is ready."""
 
-    def __init__(self, settings: Settings, command: Sequence[str] = ("serve", "intent")) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        command: Sequence[str] = ("serve", "intent"),
+        *,
+        contract: Contract[Any, Any] = CONTRACT,
+    ) -> None:
+        self.contract = contract
         self.port = free_port()
         self.target = f"127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
@@ -434,9 +444,9 @@ class ServiceProcess:
         deadline = self._started + timeout
         while True:
             if self._process.poll() is not None:
-                raise SlmMeshError(f"the intent service exited early:\n{self._output_tail()}")
+                raise SlmMeshError(f"the service exited early:\n{self._output_tail()}")
             if time.perf_counter() > deadline:
-                raise SlmMeshError(f"the intent service did not listen within {timeout} s")
+                raise SlmMeshError(f"the service did not listen within {timeout} s")
             try:
                 _, writer = await asyncio.open_connection("127.0.0.1", self.port)
             except OSError:
@@ -445,7 +455,7 @@ class ServiceProcess:
             writer.close()
             await writer.wait_closed()
             break
-        async with ServiceClient(CONTRACT, target=self.target) as client:
+        async with ServiceClient(self.contract, target=self.target) as client:
             await client.wait_until_serving(max(deadline - time.perf_counter(), 1.0), poll=0.01)
         return time.perf_counter() - self._started
 

@@ -73,7 +73,7 @@ def entity_context(entity: Entity) -> dict[str, Any]:
     return context
 
 
-def hass_slot_lists(home: Home) -> dict[str, SlotList]:
+def hass_slot_lists(home: Home) -> dict[str, TextSlotList]:
     """The `name`, `area` and `floor` lists of `home`, valued by canonical names."""
     names = [
         (text, entity.name, entity_context(entity))

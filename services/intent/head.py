@@ -8,7 +8,7 @@ held-out templates, so 0.9 means right about nine times in ten on unseen phrasin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -99,11 +99,13 @@ def train_head(
     y = np.array([index[t] for t in targets])
     held = _held_out(groups or [str(i) for i in range(len(y))], holdout, seed)
     params = _fit(embeddings[~held], y[~held], len(labels), hidden, epochs, seed)
-    head = IntentHead(labels=labels, **params)
+    head = IntentHead(
+        labels=labels, w1=params["w1"], b1=params["b1"], w2=params["w2"], b2=params["b2"]
+    )
     if not held.any():
         return head
     temperature = _fit_temperature(head.logits(embeddings[held]), y[held])
-    return IntentHead(labels=labels, temperature=temperature, **params)
+    return replace(head, temperature=temperature)
 
 
 def _held_out(groups: list[str], share: float, seed: int) -> np.ndarray:

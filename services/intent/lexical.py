@@ -26,4 +26,5 @@ def lexical_features(texts: Sequence[str], *, dimensions: int = DIMENSIONS) -> n
         for term in [*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))]:
             features[row, zlib.crc32(term.encode("utf-8")) % dimensions] += 1.0
     norms = np.linalg.norm(features, axis=1, keepdims=True)
-    return features / np.maximum(norms, 1e-6)
+    unit: np.ndarray = features / np.maximum(norms, 1e-6)
+    return unit

@@ -63,9 +63,8 @@ class MentionFinder:
                 for name in (item.name, *item.aliases):
                     self._phrases.append((tuple(tokens(name)), item, name))
         self._phrases.sort(key=lambda p: -len(p[0]))
-        place_words = {
-            t for item in (*home.areas, *home.floors) for n in _names(item) for t in tokens(n)
-        }
+        places: tuple[Area | Floor, ...] = (*home.areas, *home.floors)
+        place_words = {t for item in places for n in _names(item) for t in tokens(n)}
         counts = Counter(t for e in home.entities for t in set(tokens(" ".join(_names(e)))))
         total = max(len(home.entities), 1)
         idf = {t: math.log(1 + total / c) for t, c in counts.items()}

@@ -166,7 +166,9 @@ class _Block:
 def _with_sentences(data: IntentData, sentences: list[Sentence]) -> IntentData:
     """`data` holding only `sentences`, already parsed: hassil parses `sentence_texts`
     into the cached property `sentences` on first use, so it is filled in beforehand."""
-    narrowed = dataclasses.replace(data, sentence_texts=[s.text for s in sentences])
+    # Each has its text: hassil parses `sentence_texts` with `keep_text=True`.
+    texts = [s.text for s in sentences if s.text is not None]
+    narrowed = dataclasses.replace(data, sentence_texts=texts)
     narrowed.__dict__["sentences"] = sentences
     return narrowed
 

@@ -72,8 +72,9 @@ class TemplateMatcher:
         it (the same answers, slower), for the baseline."""
         self.language = language
         self.intents: Intents = load_intents(language)
-        self.slot_lists = hass_slot_lists(home)
-        self._names_in = NameFilter(names=self.slot_lists["name"])
+        lists = hass_slot_lists(home)
+        self.slot_lists: dict[str, SlotList] = dict(lists)
+        self._names_in = NameFilter(names=lists["name"])
         self._filter = TemplateFilter(self.intents, self.slot_lists) if narrow else None
 
     def prepare(self) -> None:

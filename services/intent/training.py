@@ -22,7 +22,7 @@ import numpy as np
 import structlog
 import yaml
 
-from slm_mesh.services.home.model import Home
+from slm_mesh.services.home.model import Area, Entity, Floor, Home
 from slm_mesh.services.intent import lexical
 from slm_mesh.services.intent.expand import expand, home_lists
 from slm_mesh.services.intent.head import IntentHead, IntentHeads, train_head
@@ -110,10 +110,9 @@ def training_sentences(home: Home, config: TrainingConfig) -> list[TrainingSente
 def cache_key(home: Home, model_sha256: str, config: TrainingConfig) -> str:
     """A hash of everything the trained head depends on."""
     digest = hashlib.sha256()
+    named: tuple[Floor | Area | Entity, ...] = (*home.floors, *home.areas, *home.entities)
     for part in (
-        json.dumps(
-            [asdict(x) for x in (*home.floors, *home.areas, *home.entities)], sort_keys=True
-        ),
+        json.dumps([asdict(x) for x in named], sort_keys=True),
         _data_text("natural.yaml"),
         _data_text("out_of_scope.yaml"),
         model_sha256,

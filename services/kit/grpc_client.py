@@ -101,17 +101,16 @@ class ServiceClient(Generic[Req, Ans]):
         )
         return info
 
-    async def health(
-        self, *, timeout: float | None = None
-    ) -> health_pb2.HealthCheckResponse.ServingStatus.ValueType:
-        """The service's status, as the standard health service reports it."""
+    async def health(self, *, timeout: float | None = None) -> int:
+        """The service's status (a `HealthCheckResponse.ServingStatus`), as the standard
+        health service reports it."""
         stub = health_pb2_grpc.HealthStub(self._channel_open())
-        response = await stub.Check(
+        # types-grpcio-health-checking declares `HealthStub` without its methods.
+        response: health_pb2.HealthCheckResponse = await stub.Check(  # type: ignore[attr-defined]
             health_pb2.HealthCheckRequest(service=self._contract.grpc.service),
             timeout=timeout or self._timeout,
         )
-        status: health_pb2.HealthCheckResponse.ServingStatus.ValueType = response.status
-        return status
+        return response.status
 
     async def wait_until_serving(self, timeout: float, *, poll: float = 0.05) -> None:
         """Poll health until SERVING; TimeoutError after `timeout` seconds."""

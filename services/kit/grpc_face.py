@@ -35,7 +35,7 @@ class GrpcFace(Generic[Req, Ans]):
     def register(self, server: grpc.aio.Server) -> list[str]:
         """For `GrpcServer(register=...)`; returns the service's full name."""
         binding = self._contract.grpc
-        handlers = {
+        handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {
             binding.method: grpc.unary_unary_rpc_method_handler(
                 self._call,
                 request_deserializer=binding.request_type.FromString,
@@ -53,11 +53,15 @@ class GrpcFace(Generic[Req, Ans]):
         return [binding.service]
 
     async def _describe(
-        self, request: service_info_pb2.DescribeRequest, context: grpc.aio.ServicerContext
+        self,
+        request: service_info_pb2.DescribeRequest,
+        context: grpc.aio.ServicerContext[
+            service_info_pb2.DescribeRequest, service_info_pb2.ServiceInfo
+        ],
     ) -> service_info_pb2.ServiceInfo:
         return self._info
 
-    async def _call(self, message: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def _call(self, message: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         binding = self._contract.grpc
         bound = log.bind(rpc=binding.method, request_id=getattr(message, "request_id", ""))
         try:

@@ -153,13 +153,18 @@ class MqttServiceEdge:
         """Answer requests until cancelled; at most `max_in_flight` at once."""
         slots = asyncio.Semaphore(self.max_in_flight)
         tasks: set[asyncio.Task[None]] = set()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            tasks.discard(task)
+            slots.release()
+
         async for message in self.client.messages():
             if not self.handles(message):
                 continue
             await slots.acquire()
             task = asyncio.create_task(self.answer(message))
             tasks.add(task)
-            task.add_done_callback(lambda t: (tasks.discard(t), slots.release()))
+            task.add_done_callback(finished)
 
     async def answer(self, message: Message) -> None:
         """One request, whatever it holds: an answer, an error, or a counted drop."""

@@ -44,7 +44,7 @@ class Answer:
 
     @classmethod
     def for_intents(cls, request: RouterRequest, results: list[IntentResult], **why: Any) -> Answer:
-        tier = max((r.tier for r in results), key=_TIER_ORDER.__getitem__, default="none")
+        tier: Tier = max((r.tier for r in results), key=_TIER_ORDER.__getitem__, default="none")
         return cls(request=request, task="intent", intents=tuple(results), tier=tier, **why)
 
     @classmethod

@@ -13,7 +13,7 @@ none of them until the area is said, as Home Assistant's intents do.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from slm_mesh.services.contracts.intent import IntentResult, SlotValue
@@ -115,7 +115,7 @@ def match_targets(intent: str, slots: Mapping[str, SlotValue], home: Home) -> li
             return f"no floor called {floor_name!r}"
         on_floor = {a.id for a in home.areas if a.floor_id in floors}
         entities = [e for e in entities if e.area_id in on_floor]
-    domains = INTENT_DOMAINS.get(intent)
+    domains: Collection[str] | None = INTENT_DOMAINS.get(intent)
     if domain is not None:
         entities = [e for e in entities if e.domain == domain]
     elif name is None and domains is None:

@@ -102,12 +102,17 @@ class RouterEdge:
     async def serve(self) -> None:
         slots = asyncio.Semaphore(self.max_in_flight)
         tasks: set[asyncio.Task[None]] = set()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            tasks.discard(task)
+            slots.release()
+
         async for message in self.client.messages():
             if self._is_request(message.topic):
                 await slots.acquire()
                 task = asyncio.create_task(self.answer(message))
                 tasks.add(task)
-                task.add_done_callback(lambda t: (tasks.discard(t), slots.release()))
+                task.add_done_callback(finished)
                 continue
             try:
                 self._take(message)

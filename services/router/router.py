@@ -46,12 +46,19 @@ class TaskBackend(Protocol):
 
 
 class FallbackAnswerLike(Protocol):
-    kind: str
-    result: IntentResult | None
-    answer_text: str | None
-    reason: str
-    budget: dict[str, Any]
-    breaker: str
+    # Read-only, as the fallback's frozen answer is.
+    @property
+    def kind(self) -> str: ...
+    @property
+    def result(self) -> IntentResult | None: ...
+    @property
+    def answer_text(self) -> str | None: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def budget(self) -> dict[str, Any] | None: ...
+    @property
+    def breaker(self) -> str: ...
 
 
 class Fallback(Protocol):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeAlias, cast
 
 import grpc
 from google.protobuf.message import DecodeError
@@ -22,26 +22,30 @@ from grpc_reflection.v1alpha import reflection
 Register = Callable[[grpc.aio.Server], Iterable[str]]
 """Adds servicers to the server and returns their full names, e.g. "slm_mesh.v1.Intent"."""
 
+# Quoted: grpc's classes are generic in the stubs only.
+_Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
+_AioUnary: TypeAlias = "Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]"
+
 
 @dataclass(frozen=True)
 class _Malformed:
     error: DecodeError
 
 
-class _RejectMalformed(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class _RejectMalformed(grpc.aio.ServerInterceptor):
     """Turn a request that fails to parse into INVALID_ARGUMENT (unary-unary methods).
 
     The wrapped handler is built once per method: the services registered never change.
     """
 
     def __init__(self) -> None:
-        self._handlers: dict[str, grpc.RpcMethodHandler] = {}
+        self._handlers: dict[str, _Handler] = {}
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[_Handler | None]],
         details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> _Handler | None:
         handler = self._handlers.get(details.method)
         if handler is None:
             handler = await continuation(details)
@@ -50,10 +54,13 @@ class _RejectMalformed(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         return handler
 
 
-def _lenient(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+def _lenient(handler: _Handler) -> _Handler:
     if handler.unary_unary is None or handler.request_deserializer is None:
         return handler
-    parse, behaviour = handler.request_deserializer, handler.unary_unary
+    parse = handler.request_deserializer
+    # The stubs type a handler's behaviour for the sync server; under grpc.aio it is a
+    # coroutine function that takes the aio context.
+    behaviour = cast(_AioUnary, handler.unary_unary)
 
     def lenient_parse(data: bytes) -> Any:
         try:
@@ -61,7 +68,7 @@ def _lenient(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         except DecodeError as exc:
             return _Malformed(exc)
 
-    async def checked(request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def checked(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         if isinstance(request, _Malformed):
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT, f"malformed request: {request.error}"

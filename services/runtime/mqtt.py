@@ -31,6 +31,7 @@ from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as paho
 import structlog
+from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
@@ -170,7 +171,7 @@ class MqttClient:
     def _build(self, will: Will | None, tls_ca_file: str | None) -> paho.Client:
         v5 = self.protocol == "5"
         client = paho.Client(
-            callback_api_version=paho.CallbackAPIVersion.VERSION2,
+            callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
             protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
             clean_session=None if v5 else not self.persistent_session_s,
