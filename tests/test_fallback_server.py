@@ -11,8 +11,8 @@ import pytest
 from fallback_server import FakeLlmServer, Mode, free_port
 from pydantic import SecretStr
 
+from slm_mesh.services.contracts.text import CANNOT_HELP
 from slm_mesh.services.fallback import (
-    CANNOT_HELP,
     CallBudget,
     ChatClient,
     CircuitBreaker,

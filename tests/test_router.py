@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from slm_mesh.services.contracts.intent import IntentResult
+from slm_mesh.services.contracts.text import CANNOT_HELP
 from slm_mesh.services.errors import (
     DeadlineExceeded,
     InvalidRequestError,
@@ -23,7 +24,7 @@ from slm_mesh.services.intent.recognizer import IntentRecognizer
 from slm_mesh.services.router.answer import Answer
 from slm_mesh.services.router.backends import InProcessIntent
 from slm_mesh.services.router.request import parse_request
-from slm_mesh.services.router.router import CANNOT_HELP, IntentBackend, Router
+from slm_mesh.services.router.router import IntentBackend, Router
 from slm_mesh.services.router.unanswered import UnansweredLog
 
 DEVICES = {"satellite-lounge": "Lounge", "satellite-kitchen": "Kitchen"}

@@ -7,6 +7,9 @@ import unicodedata
 
 from slm_mesh.services.errors import InvalidRequestError
 
+CANNOT_HELP = "Sorry, I can't help with that here."
+"""What the mesh says when no tier, local or remote, can answer."""
+
 #: Line breaks and tabs belong in text; other control characters never do.
 _ALLOWED_CONTROLS = frozenset("\t\n\r")
 

@@ -14,13 +14,12 @@ from slm_mesh.services.fallback.errors import (
     FallbackTimeout,
     FallbackUnavailable,
 )
-from slm_mesh.services.fallback.fallback import CANNOT_HELP, FallbackAnswer, LlmFallback
+from slm_mesh.services.fallback.fallback import FallbackAnswer, LlmFallback
 from slm_mesh.services.fallback.schema import INTENTS, reply_schema, response_format
 from slm_mesh.services.fallback.validate import ModelReply, Rejection, parse_reply, validate_intent
 
 __all__ = [
     "API_KEY_ENV",
-    "CANNOT_HELP",
     "INTENTS",
     "BreakerState",
     "CallBudget",

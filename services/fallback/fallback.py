@@ -13,6 +13,7 @@ import httpx
 import structlog
 
 from slm_mesh.services.contracts.intent import IntentResult
+from slm_mesh.services.contracts.text import CANNOT_HELP
 from slm_mesh.services.fallback import schema
 from slm_mesh.services.fallback.breaker import BreakerState, CircuitBreaker
 from slm_mesh.services.fallback.budget import CallBudget
@@ -31,7 +32,6 @@ from slm_mesh.services.home.model import Home
 log = structlog.get_logger(__name__)
 
 AnswerKind = Literal["intent", "answer", "cannot_help"]
-CANNOT_HELP = "Sorry, I can't help with that right now."
 
 
 @dataclass(frozen=True)

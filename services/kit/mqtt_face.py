@@ -67,14 +67,20 @@ def json_handler(contract: Contract[Req, Ans], core: Core[Req, Ans]) -> Handler:
 
 @dataclass
 class EdgeCounts:
-    """What the edge did, for tests and the status message."""
+    """What an MQTT face (a service's, the router's) did with the messages it took."""
 
+    received: int = 0
     answered: int = 0
-    refused: int = 0
+    errors: int = 0
+    """Requests answered with an error (refused, or failed)."""
     dropped: int = 0
+    """Requests that could not be answered and had nowhere to be told so, or whose reply
+    topic lies outside the mesh's reply topics."""
+    duplicates: int = 0
     failed: int = 0
+    """Messages whose handling met a bug (logged with its traceback)."""
     expired: int = 0
-    """Requests whose MQTT 5 expiry passed before they were answered."""
+    """Requests whose deadline (MQTT 5 expiry) passed before they were answered."""
 
 
 def status_body(key: MeshKey, topic: str, body: dict[str, Any]) -> str:
@@ -214,7 +220,7 @@ class MqttServiceEdge:
         )
 
     async def _refuse(self, message: Message, body: dict[str, Any] | None, why: str) -> None:
-        self.counts.refused += 1
+        self.counts.errors += 1
         if not await self._reply(message, body, error_json("invalid_request", why)):
             self.counts.dropped += 1
             log.warning("bad request dropped: no reply address", topic=message.topic, why=why)

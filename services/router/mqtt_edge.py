@@ -21,6 +21,7 @@ import structlog
 
 from slm_mesh.services.errors import InvalidRequestError
 from slm_mesh.services.home.discovery import discovery_filters
+from slm_mesh.services.kit.mqtt_face import EdgeCounts
 from slm_mesh.services.router.answer import Answer
 from slm_mesh.services.router.directory import ServiceDirectory
 from slm_mesh.services.router.hermes import QUERY_TOPIC
@@ -48,19 +49,6 @@ MAX_DEVICE_CHARS = 200
 
 
 @dataclass
-class RouterCounts:
-    received: int = 0
-    answered: int = 0
-    errors: int = 0
-    dropped: int = 0
-    """Requests that could not be answered and had nowhere to be told so (or a reply topic
-    outside the mesh's reply topics)."""
-    duplicates: int = 0
-    failed: int = 0
-    """Messages whose handling met a bug (logged with its traceback)."""
-
-
-@dataclass
 class RouterEdge:
     client: MqttClient
     topics: Topics
@@ -74,7 +62,7 @@ class RouterEdge:
     hermes: bool = False
     discovery_prefix: str | None = None
     max_in_flight: int = 256
-    counts: RouterCounts = field(default_factory=RouterCounts)
+    counts: EdgeCounts = field(default_factory=EdgeCounts)
     seen: SeenRequests = field(default_factory=SeenRequests)
 
     @property

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import structlog
 
 from slm_mesh.services.contracts.intent import IntentResult
+from slm_mesh.services.contracts.text import CANNOT_HELP
 from slm_mesh.services.errors import SlmMeshError
 from slm_mesh.services.router.answer import Answer
 from slm_mesh.services.router.compound import split_command
@@ -28,7 +29,6 @@ from slm_mesh.services.router.unanswered import UnansweredLog
 
 log = structlog.get_logger(__name__)
 
-CANNOT_HELP = "Sorry, I can't help with that here."
 
 
 class IntentBackend(Protocol):
