@@ -202,11 +202,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             print(format_scores(scores, show_mistakes=args.mistakes))
         return 0
     if args.command == "bench" and args.service == "mesh":
-        from slm_mesh.services.mesh_bench import run_mesh_bench
+        from slm_mesh.tools.bench.mesh import run_mesh_bench
 
         return run_mesh_bench(settings, seconds=args.seconds, as_json=args.json)
     if args.command == "bench" and args.service == "summarize":
-        from slm_mesh.services.summarizer.bench import run_bench
+        from slm_mesh.tools.bench.summarize import run_bench
 
         return run_bench(settings)
     if args.command == "bench":

@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from slm_mesh.services.intent.bench import SENTENCES, long_texts, run_bench
-from slm_mesh.services.intent.bench_report import (
+from slm_mesh.services.settings import Settings
+from slm_mesh.tools.bench.intent import SENTENCES, long_texts, run_bench
+from slm_mesh.tools.bench.intent_report import (
     BenchReport,
     CpuUse,
     Latency,
@@ -18,7 +19,6 @@ from slm_mesh.services.intent.bench_report import (
     stat_cpu_seconds,
     status_mb,
 )
-from slm_mesh.services.settings import Settings
 
 STATUS = """Name:\tpython
 VmPeak:\t  812344 kB

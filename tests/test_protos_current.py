@@ -8,7 +8,7 @@ import sys
 
 def test_generated_protobuf_code_is_current() -> None:
     check = subprocess.run(
-        [sys.executable, "-m", "slm_mesh.services.protos_gen", "--check"],
+        [sys.executable, "-m", "slm_mesh.tools.protos_gen", "--check"],
         capture_output=True,
         text=True,
         check=False,

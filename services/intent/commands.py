@@ -75,7 +75,7 @@ def evaluate(settings: Settings, *, cases: Sequence[Path], baseline: bool) -> li
 
 
 def bench(settings: Settings, *, seconds: float, as_json: bool) -> int:
-    from slm_mesh.services.intent.bench import run_bench
+    from slm_mesh.tools.bench.intent import run_bench
 
     report = run_bench(settings, seconds=seconds)
     print(json.dumps(report.as_json(), indent=2) if as_json else report.format())

@@ -23,7 +23,14 @@ from typing import Any
 
 from slm_mesh.services.contracts.intent import CONTRACT, IntentRequest, IntentResult
 from slm_mesh.services.errors import SlmMeshError
-from slm_mesh.services.intent.bench import (
+from slm_mesh.services.intent.service import build_recognizer
+from slm_mesh.services.kit.grpc_client import ServiceClient
+from slm_mesh.services.mesh_client import MeshClient, mesh_client
+from slm_mesh.services.runtime.broker import EmbeddedBroker
+from slm_mesh.services.runtime.mqtt import MqttClient
+from slm_mesh.services.runtime.topics import Topics
+from slm_mesh.services.settings import Settings
+from slm_mesh.tools.bench.intent import (
     SENTENCES,
     RawOrt,
     ServiceProcess,
@@ -33,14 +40,7 @@ from slm_mesh.services.intent.bench import (
     run_for,
     sync_latencies,
 )
-from slm_mesh.services.intent.bench_report import Row
-from slm_mesh.services.intent.service import build_recognizer
-from slm_mesh.services.kit.grpc_client import ServiceClient
-from slm_mesh.services.mesh_client import MeshClient, mesh_client
-from slm_mesh.services.runtime.broker import EmbeddedBroker
-from slm_mesh.services.runtime.mqtt import MqttClient
-from slm_mesh.services.runtime.topics import Topics
-from slm_mesh.services.settings import Settings
+from slm_mesh.tools.bench.intent_report import Row
 
 MAX_LATENCY_RATIO = 3.0
 """Device event → answer over MQTT: p50 at most this many times raw ONNX Runtime's."""

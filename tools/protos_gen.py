@@ -1,7 +1,7 @@
 """Regenerate the committed Python for the gRPC contract, or check that it is current.
 
-    python -m slm_mesh.services.protos_gen          # rewrite protos/slm_mesh/v1/*_pb2*
-    python -m slm_mesh.services.protos_gen --check  # exit 1 if the committed files are stale
+    python -m slm_mesh.tools.protos_gen          # rewrite protos/slm_mesh/v1/*_pb2*
+    python -m slm_mesh.tools.protos_gen --check  # exit 1 if the committed files are stale
 
 The generated files are committed so that services run without grpcio-tools; `--check`
 (run by the test suite) keeps them honest. Output depends on the grpcio-tools version,
@@ -72,7 +72,7 @@ def stale_files(*, root: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m slm_mesh.services.protos_gen")
+    parser = argparse.ArgumentParser(prog="python -m slm_mesh.tools.protos_gen")
     parser.add_argument(
         "--check", action="store_true", help="fail if the committed generated files are stale"
     )
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         if stale:
             print(
                 f"generated protobuf code is stale: {', '.join(stale)}; "
-                "run `python -m slm_mesh.services.protos_gen` and commit the result",
+                "run `python -m slm_mesh.tools.protos_gen` and commit the result",
                 file=sys.stderr,
             )
             return 1

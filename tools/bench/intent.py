@@ -27,7 +27,14 @@ import numpy as np
 from slm_mesh.services.contracts.intent import CONTRACT, IntentRequest, IntentResult
 from slm_mesh.services.errors import InvalidRequestError, SlmMeshError
 from slm_mesh.services.home.files import load_settings_home
-from slm_mesh.services.intent.bench_report import (
+from slm_mesh.services.intent.service import build_recognizer
+from slm_mesh.services.intent.templates import HassilBaseline
+from slm_mesh.services.kit.contract import Contract
+from slm_mesh.services.kit.grpc_client import ServiceClient
+from slm_mesh.services.runtime.broker import free_port
+from slm_mesh.services.runtime.onnx_session import Embedder, create_session
+from slm_mesh.services.settings import ENV_PREFIX, Settings, settings_env
+from slm_mesh.tools.bench.intent_report import (
     BenchReport,
     CpuUse,
     Latency,
@@ -36,13 +43,6 @@ from slm_mesh.services.intent.bench_report import (
     stat_cpu_seconds,
     status_mb,
 )
-from slm_mesh.services.intent.service import build_recognizer
-from slm_mesh.services.intent.templates import HassilBaseline
-from slm_mesh.services.kit.contract import Contract
-from slm_mesh.services.kit.grpc_client import ServiceClient
-from slm_mesh.services.runtime.broker import free_port
-from slm_mesh.services.runtime.onnx_session import Embedder, create_session
-from slm_mesh.services.settings import ENV_PREFIX, Settings, settings_env
 
 __all__ = [
     "SENTENCES",

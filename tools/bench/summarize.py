@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from slm_mesh.services.contracts.summarize import CONTRACT, SummarizeRequest
-from slm_mesh.services.intent.bench import START_TIMEOUT_S, ServiceProcess
 from slm_mesh.services.kit.grpc_client import ServiceClient
 from slm_mesh.services.kit.shared import Shared
 from slm_mesh.services.settings import Settings
 from slm_mesh.services.summarizer.extractive import ExtractiveSummarizer
 from slm_mesh.services.summarizer.sentences import split_sentences
+from slm_mesh.tools.bench.intent import START_TIMEOUT_S, ServiceProcess
 
 WORDS = 2000
 ROUNDS = 30
