@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     with_model(ask)
 
     evaluate = commands.add_parser("eval", help="score a service on labelled cases")
-    evaluate.add_argument("service", choices=["intent"])
+    evaluate.add_argument("service", choices=["intent", "sentiment", "summarize"])
     evaluate.add_argument(
         "--cases", type=Path, action="append", required=True, help="cases YAML (repeatable)"
     )
@@ -192,6 +192,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(ask_mesh(settings, texts=args.text, area=args.area))
     if args.command == "ask":
         return commands.ask(settings, texts=args.text, target=args.target, area=args.area)
+    if args.command == "eval" and args.service != "intent":
+        return _evaluate_other(args, settings)
     if args.command == "eval":
         scores = commands.evaluate(settings, cases=args.cases, baseline=not args.no_baseline)
         if args.json:
@@ -222,6 +224,24 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
         return asyncio.run(demo(settings))
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _evaluate_other(args: argparse.Namespace, settings: Settings) -> int:
+    """Sentiment: accuracy on a TSV of text and label; summarize: ROUGE on a folder of
+    articles and reference extracts, beside the baselines, in one run."""
+    if len(args.cases) != 1:
+        raise SystemExit(f"slm-mesh: eval {args.service} takes one --cases")
+    (cases,) = args.cases
+    common = ["--cases", str(cases), "--cache-dir", str(settings.cache_dir)]
+    if args.json:
+        common.append("--json")
+    if args.service == "sentiment":
+        from slm_mesh.services.sentiment import evaluate as sentiment
+
+        return sentiment.main([*common, "--mistakes", str(args.mistakes)])
+    from slm_mesh.services.summarizer import evaluate as summarizer
+
+    return summarizer.main([*common, "--encoder"])
 
 
 if __name__ == "__main__":

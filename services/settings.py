@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = Field("auto", description="log rendering")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
+    # The sentiment service.
+    sentiment_model: str = Field(
+        "",
+        description="the head file to use, or path:/dir of a sequence-classification "
+        "ONNX export; empty: the head that ships, on the shared encoder",
+    )
+
     # MQTT: the mesh.
     mqtt_url: str | None = Field(
         None, description="broker, mqtt://[user@]host[:port] or mqtts://; none: no MQTT"

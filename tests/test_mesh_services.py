@@ -33,7 +33,7 @@ ARTICLE = (
 )
 
 
-def test_a_summary_request_is_answered_by_the_summarizer_in_the_same_process(
+def test_summaries_and_feedback_are_answered_by_the_services_in_the_same_process(
     tmp_path: Path, cache_dir: Path
 ) -> None:
     async def body() -> None:
@@ -60,5 +60,9 @@ def test_a_summary_request_is_answered_by_the_summarizer_in_the_same_process(
                 assert all(ARTICLE[s["start"] : s["end"]] == s["text"] for s in sentences)
                 [direct] = await grpc.call([SummarizeRequest(text=ARTICLE, max_sentences=2)])
                 assert len(direct.sentences) == 2
+                feedback = await client.ask("that's not what I asked", device="phone")
+                assert (feedback["task"], feedback["tier"]) == ("sentiment", "slm")
+                assert feedback["result"]["label"] == "negative"
+                assert feedback["answer"].startswith("negative (")
 
     asyncio.run(body())

@@ -30,7 +30,6 @@ from slm_mesh.services.router.unanswered import UnansweredLog
 log = structlog.get_logger(__name__)
 
 
-
 class IntentBackend(Protocol):
     async def recognize(
         self, texts: Sequence[str], *, area: str | None, timeout_s: float
