@@ -63,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
         help="let clients onto the embedded broker without a login (not advised)",
     )
 
+    plugin = commands.add_parser("plugin", help="model plugins: write a folder's manifest")
+    plugin.add_argument("action", choices=["manifest"])
+    plugin.add_argument("directory", type=Path, help="an ONNX export folder")
+    plugin.add_argument("--name", help="default: the folder's name")
+    plugin.add_argument("--task", choices=["encoder", "classifier", "generator"])
+    plugin.add_argument("--licence", default="unknown", help="the model's licence")
+    plugin.add_argument("--description", default="", help="one line about the model")
+
     files = commands.add_parser(
         "broker-files", help="logins and ACL for your own Mosquitto, as the embedded one has"
     )
@@ -213,6 +221,18 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return run_bench(settings)
     if args.command == "bench":
         return commands.bench(settings, seconds=args.seconds, as_json=args.json)
+    if args.command == "plugin":
+        from slm_mesh.services.runtime.manifest import build_manifest, write_manifest
+
+        manifest = build_manifest(
+            args.directory,
+            name=args.name,
+            task=args.task,
+            licence=args.licence,
+            description=args.description,
+        )
+        print(write_manifest(args.directory, manifest))
+        return 0
     if args.command == "broker-files":
         from slm_mesh.services.broker_files import write_broker_files
 

@@ -17,7 +17,8 @@ def test_builtin_minilm_loads_through_the_entry_point() -> None:
     assert "minilm" in available_plugins()
     plugin = load_plugin("minilm")
     assert plugin is PLUGIN
-    assert (plugin.task, plugin.pooling, plugin.normalize) == ("embedding", "mean", True)
+    assert (plugin.task, plugin.pooling, plugin.normalize) == ("encoder", "mean", True)
+    assert plugin.licence == "Apache-2.0"
     assert "Apache-2.0" in plugin.attribution
 
 

@@ -38,6 +38,10 @@ def test_a_users_own_export_serves_over_grpc_with_its_labels(tmp_path: Path) -> 
             with pytest.raises(InvalidRequestError, match="no visible characters"):
                 await client.call([SentimentRequest("\u200b")])
             info = await client.describe()
-            assert info.name == "sentiment" and "positive" in info.models[0].task
+            assert info.name == "sentiment"
+            assert (info.models[0].task, list(info.models[0].labels)) == (
+                "classifier",
+                ["negative", "positive"],
+            )
 
     asyncio.run(body())

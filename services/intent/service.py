@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 from threadpoolctl import threadpool_limits
 
-from slm_mesh.services.contracts.info import ModelInfo, ServiceInfo
+from slm_mesh.services.contracts.info import ServiceInfo
 from slm_mesh.services.contracts.intent import CONTRACT, IntentRequest, IntentResult
 from slm_mesh.services.home.files import load_settings_home
 from slm_mesh.services.home.model import Home
@@ -27,7 +27,7 @@ from slm_mesh.services.intent.recognizer import IntentRecognizer
 from slm_mesh.services.intent.templates import TemplateMatcher
 from slm_mesh.services.intent.training import load_or_train
 from slm_mesh.services.kit.service import Service, Started
-from slm_mesh.services.kit.shared import Shared
+from slm_mesh.services.kit.shared import Shared, encoder_info
 from slm_mesh.services.runtime.onnx_session import Embedder, cpu_int8_support
 from slm_mesh.services.runtime.supervise import supervised
 from slm_mesh.services.settings import Settings
@@ -76,20 +76,10 @@ def build_recognizer(
 
 
 def service_info(embedder: Embedder) -> ServiceInfo:
-    plugin = embedder.plugin
-    precision = f"{embedder.precision} (int8 dot-product instructions: {cpu_int8_support()})"
     return ServiceInfo(
         name="intent",
         version=metadata.version("slm-mesh"),
-        models=(
-            ModelInfo(
-                name=plugin.name,
-                task=plugin.task,
-                sha256=plugin.model_sha256 or "",
-                precision=precision,
-                attribution=plugin.attribution,
-            ),
-        ),
+        models=(encoder_info(embedder, task="encoder, with the home's intent heads"),),
     )
 
 

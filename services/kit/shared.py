@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from slm_mesh.services.runtime.onnx_session import Embedder
+from slm_mesh.services.contracts.info import ModelInfo
+from slm_mesh.services.runtime.onnx_session import Embedder, cpu_int8_support
 from slm_mesh.services.runtime.plugins import load_plugin
 from slm_mesh.services.settings import Settings
 
@@ -35,3 +36,18 @@ class Shared:
             cache_dir=self.settings.cache_dir,
             precision=self.settings.precision,
         )
+
+
+def encoder_info(embedder: Embedder, *, task: str) -> ModelInfo:
+    """What `Describe` says of a service's use of the shared encoder."""
+    plugin = embedder.plugin
+    return ModelInfo(
+        name=plugin.name,
+        task=task,
+        sha256=plugin.model_sha256 or "",
+        precision=f"{embedder.precision} (int8 dot-product instructions: {cpu_int8_support()})",
+        attribution=plugin.attribution,
+        licence=plugin.licence,
+        labels=plugin.labels,
+        max_length=plugin.max_length,
+    )

@@ -1,7 +1,9 @@
 """The model plugin contract, and loading a plugin by name.
 
 Plugins are entry points in the `slm_mesh.plugins` group; the built-in ones are declared the
-same way as a user's. `path:/some/dir` loads a user's own ONNX export from disk instead.
+same way as a user's. `path:/some/dir` loads a user's own ONNX export from disk instead;
+when the folder has a `manifest.json` (`manifest.py`), its files are checked against it and
+the plugin is what it says (task, labels, token limit, licence).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from slm_mesh.services.errors import PluginError
+from slm_mesh.services.runtime.manifest import Manifest, PluginTask, read_manifest
 from slm_mesh.services.runtime.model_store import ModelFiles, resolve_model_dir
 
 GROUP = "slm_mesh.plugins"
@@ -27,8 +30,8 @@ class ModelPlugin:
 
     name: str
     """The name the service loads it by."""
-    task: str
-    """What the model does: "embedding" for sentence encoders."""
+    task: PluginTask
+    """What the model is: an encoder (sentence vectors), a classifier, a generator."""
     description: str
     """One line for `Describe` answers and logs."""
     model_files: Callable[[], ModelFiles]
@@ -45,8 +48,11 @@ class ModelPlugin:
     """Whether vectors are scaled to unit length (cosine = dot product)."""
     labels: tuple[str, ...] = ()
     """Class names, for classifiers."""
+    licence: str
     attribution: str
-    """Model author, source and licence, reported by `Describe`."""
+    """Model author and source, reported by `Describe`."""
+    manifest: Manifest | None = None
+    """What the plugin's folder says of itself, when it has a manifest."""
 
 
 def available_plugins() -> list[str]:
@@ -77,19 +83,39 @@ def load_plugin(name: str) -> ModelPlugin:
 
 
 def plugin_from_path(folder: Path, *, name: str) -> ModelPlugin:
-    """A plugin for a user's own ONNX export: mean pooling, no sha256 pins."""
+    """A plugin for a user's own ONNX export: an encoder with mean pooling, unless its
+    manifest says otherwise; its files pinned by the manifest's sha256, when it has one."""
     files = resolve_model_dir(folder)
+    manifest = read_manifest(folder) if folder.is_dir() else None
+    if manifest is None:
+        return ModelPlugin(
+            name=name,
+            task="encoder",
+            description=f"ONNX export at {folder}",
+            model_files=lambda: files,
+            model_sha256=None,
+            tokenizer_sha256=None,
+            max_length=max_length_of(files),
+            pooling="mean",
+            normalize=True,
+            licence="unknown",
+            attribution=f"user-supplied model at {folder}",
+        )
+    manifest.verify(folder)
     return ModelPlugin(
-        name=name,
-        task="embedding",
-        description=f"ONNX export at {folder}",
+        name=manifest.name,
+        task=manifest.task,
+        description=manifest.description or f"ONNX export at {folder}",
         model_files=lambda: files,
-        model_sha256=None,
-        tokenizer_sha256=None,
-        max_length=max_length_of(files),
+        model_sha256=manifest.files.get(str(files.model.relative_to(folder))),
+        tokenizer_sha256=manifest.files.get(str(files.tokenizer.relative_to(folder))),
+        max_length=manifest.max_length or max_length_of(files),
         pooling="mean",
         normalize=True,
+        labels=manifest.labels,
+        licence=manifest.licence,
         attribution=f"user-supplied model at {folder}",
+        manifest=manifest,
     )
 
 

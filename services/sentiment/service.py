@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -24,13 +25,15 @@ from slm_mesh.services.contracts.sentiment import (
 from slm_mesh.services.contracts.text import check_text
 from slm_mesh.services.kit.batched import BatchedCore
 from slm_mesh.services.kit.service import Service, Started
-from slm_mesh.services.kit.shared import Shared
+from slm_mesh.services.kit.shared import Shared, encoder_info
 from slm_mesh.services.runtime.classifier import SequenceClassifier
+from slm_mesh.services.runtime.manifest import read_manifest
 from slm_mesh.services.runtime.model_store import file_sha256
 from slm_mesh.services.runtime.plugins import PATH_PREFIX
 from slm_mesh.services.runtime.supervise import supervised
 from slm_mesh.services.sentiment.classifier import SentimentClassifier
 from slm_mesh.services.sentiment.head import SentimentHead, default_head_path
+from slm_mesh.services.sentiment.labels import LABELS
 from slm_mesh.services.settings import Settings
 
 Classify = Callable[[Sequence[str]], list[SentimentResult]]
@@ -56,12 +59,17 @@ def from_export(folder: Path, *, cache_dir: Path) -> tuple[Classify, ModelInfo]:
             for text, row in zip(texts, rows, strict=True)
         ]
 
+    manifest = read_manifest(folder) if folder.is_dir() else None
+    if manifest is not None:
+        manifest.verify(folder)
     info = ModelInfo(
-        name=f"{PATH_PREFIX}{folder}",
-        task=f"classifier ({', '.join(labels)})",
+        name=manifest.name if manifest else f"{PATH_PREFIX}{folder}",
+        task="classifier",
         sha256=file_sha256(model.model_path),
-        precision="as exported",
+        precision=manifest.precision if manifest else "as exported",
         attribution=f"user-supplied model at {folder}",
+        licence=manifest.licence if manifest else "unknown",
+        labels=labels,
     )
     return classify, info
 
@@ -78,11 +86,11 @@ async def start(settings: Settings, shared: Shared) -> AsyncIterator[Started[Any
         head_path = Path(choice) if choice else default_head_path()
         head = await asyncio.to_thread(SentimentHead.load, head_path)
         classify = SentimentClassifier(embed=embedder.embed, head=head).classify
-        model = ModelInfo(
+        model = replace(
+            encoder_info(embedder, task="classifier: a head on the shared encoder"),
             name=f"{embedder.plugin.name} + sentiment head",
-            task="classifier (positive, negative) on the shared encoder",
             sha256=file_sha256(head_path),
-            precision=embedder.precision,
+            labels=LABELS,
             attribution=(
                 "head trained on the sentence polarity dataset v1.0 (Pang and Lee, 2005) and "
                 f"this project's home feedback sentences; encoder: {embedder.plugin.attribution}"

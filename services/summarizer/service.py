@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from importlib import metadata
 from typing import Any
 
-from slm_mesh.services.contracts.info import ModelInfo, ServiceInfo
+from slm_mesh.services.contracts.info import ServiceInfo
 from slm_mesh.services.contracts.summarize import (
     CONTRACT,
     MAX_SOURCE_CHARS,
@@ -23,7 +23,7 @@ from slm_mesh.services.contracts.summarize import (
 )
 from slm_mesh.services.contracts.text import check_text
 from slm_mesh.services.kit.service import Service, Started
-from slm_mesh.services.kit.shared import Shared
+from slm_mesh.services.kit.shared import Shared, encoder_info
 from slm_mesh.services.runtime.onnx_session import Embedder
 from slm_mesh.services.settings import Settings
 from slm_mesh.services.summarizer.digest import digest
@@ -68,19 +68,11 @@ def _digest_answer(
 
 
 def service_info(embedder: Embedder) -> ServiceInfo:
-    plugin = embedder.plugin
+    task = "encoder (extractive summaries: redundancy and centrality)"
     return ServiceInfo(
         name="summarize",
         version=metadata.version("slm-mesh"),
-        models=(
-            ModelInfo(
-                name=plugin.name,
-                task="encoder (extractive summaries: redundancy and centrality)",
-                sha256=plugin.model_sha256 or "",
-                precision=embedder.precision,
-                attribution=plugin.attribution,
-            ),
-        ),
+        models=(encoder_info(embedder, task=task),),
     )
 
 

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eslm_mesh/v1/service_info.proto\x12\x0bslm_mesh.v1\"\x11\n\x0f\x44\x65scribeRequest\"T\n\x0bServiceInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12&\n\x06models\x18\x03 \x03(\x0b\x32\x16.slm_mesh.v1.ModelInfo\"_\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04task\x18\x02 \x01(\t\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12\x11\n\tprecision\x18\x04 \x01(\t\x12\x13\n\x0b\x61ttribution\x18\x05 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eslm_mesh/v1/service_info.proto\x12\x0bslm_mesh.v1\"\x11\n\x0f\x44\x65scribeRequest\"T\n\x0bServiceInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12&\n\x06models\x18\x03 \x03(\x0b\x32\x16.slm_mesh.v1.ModelInfo\"\x94\x01\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04task\x18\x02 \x01(\t\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12\x11\n\tprecision\x18\x04 \x01(\t\x12\x13\n\x0b\x61ttribution\x18\x05 \x01(\t\x12\x0f\n\x07licence\x18\x06 \x01(\t\x12\x0e\n\x06labels\x18\x07 \x03(\t\x12\x12\n\nmax_length\x18\x08 \x01(\rb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,6 +35,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DESCRIBEREQUEST']._serialized_end=64
   _globals['_SERVICEINFO']._serialized_start=66
   _globals['_SERVICEINFO']._serialized_end=150
-  _globals['_MODELINFO']._serialized_start=152
-  _globals['_MODELINFO']._serialized_end=247
+  _globals['_MODELINFO']._serialized_start=153
+  _globals['_MODELINFO']._serialized_end=301
 # @@protoc_insertion_point(module_scope)

@@ -21,15 +21,21 @@ class ServiceInfo(_message.Message):
     def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ...) -> None: ...
 
 class ModelInfo(_message.Message):
-    __slots__ = ("name", "task", "sha256", "precision", "attribution")
+    __slots__ = ("name", "task", "sha256", "precision", "attribution", "licence", "labels", "max_length")
     NAME_FIELD_NUMBER: _ClassVar[int]
     TASK_FIELD_NUMBER: _ClassVar[int]
     SHA256_FIELD_NUMBER: _ClassVar[int]
     PRECISION_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTION_FIELD_NUMBER: _ClassVar[int]
+    LICENCE_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    MAX_LENGTH_FIELD_NUMBER: _ClassVar[int]
     name: str
     task: str
     sha256: str
     precision: str
     attribution: str
-    def __init__(self, name: _Optional[str] = ..., task: _Optional[str] = ..., sha256: _Optional[str] = ..., precision: _Optional[str] = ..., attribution: _Optional[str] = ...) -> None: ...
+    licence: str
+    labels: _containers.RepeatedScalarFieldContainer[str]
+    max_length: int
+    def __init__(self, name: _Optional[str] = ..., task: _Optional[str] = ..., sha256: _Optional[str] = ..., precision: _Optional[str] = ..., attribution: _Optional[str] = ..., licence: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., max_length: _Optional[int] = ...) -> None: ...
