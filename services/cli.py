@@ -95,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     with_model(evaluate)
 
     bench = commands.add_parser("bench", help="benchmark a service against its baselines")
-    bench.add_argument("service", choices=["intent", "mesh", "summarize"])
+    bench.add_argument("service", choices=["intent", "mesh", "sentiment", "summarize"])
     bench.add_argument("--seconds", type=float, default=4.0, help="per throughput measurement")
     bench.add_argument("--json", action="store_true", help="print results as JSON")
     with_model(bench)
@@ -215,6 +215,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from slm_mesh.tools.bench.mesh import run_mesh_bench
 
         return run_mesh_bench(settings, seconds=args.seconds, as_json=args.json)
+    if args.command == "bench" and args.service == "sentiment":
+        from slm_mesh.tools.bench.sentiment import run_bench as run_sentiment_bench
+
+        return run_sentiment_bench(settings)
     if args.command == "bench" and args.service == "summarize":
         from slm_mesh.tools.bench.summarize import run_bench
 
