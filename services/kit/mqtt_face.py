@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -52,6 +52,35 @@ log = structlog.get_logger(__name__)
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 Req = TypeVar("Req")
 Ans = TypeVar("Ans")
+
+
+async def serve_messages(
+    client: MqttClient,
+    *,
+    is_request: Callable[[Message], bool],
+    answer: Callable[[Message], Coroutine[Any, Any, None]],
+    max_in_flight: int,
+    take: Callable[[Message], None] | None = None,
+) -> None:
+    """The loop every MQTT face runs (a service's, the router's): each request answered in a
+    task of its own, at most `max_in_flight` at once (the next waits in the broker, not in
+    memory); any other message handed to `take`, on the loop, quickly. `answer` and `take`
+    catch what their one message raises; this loop only reads."""
+    slots = asyncio.Semaphore(max_in_flight)
+    tasks: set[asyncio.Task[None]] = set()
+
+    def finished(task: asyncio.Task[None]) -> None:
+        tasks.discard(task)
+        slots.release()
+
+    async for message in client.messages():
+        if is_request(message):
+            await slots.acquire()
+            task = asyncio.create_task(answer(message))
+            tasks.add(task)
+            task.add_done_callback(finished)
+        elif take is not None:
+            take(message)
 
 
 def json_handler(contract: Contract[Req, Ans], core: Core[Req, Ans]) -> Handler:
@@ -157,20 +186,12 @@ class MqttServiceEdge:
 
     async def serve(self) -> None:
         """Answer requests until cancelled; at most `max_in_flight` at once."""
-        slots = asyncio.Semaphore(self.max_in_flight)
-        tasks: set[asyncio.Task[None]] = set()
-
-        def finished(task: asyncio.Task[None]) -> None:
-            tasks.discard(task)
-            slots.release()
-
-        async for message in self.client.messages():
-            if not self.handles(message):
-                continue
-            await slots.acquire()
-            task = asyncio.create_task(self.answer(message))
-            tasks.add(task)
-            task.add_done_callback(finished)
+        await serve_messages(
+            self.client,
+            is_request=self.handles,
+            answer=self.answer,
+            max_in_flight=self.max_in_flight,
+        )
 
     async def answer(self, message: Message) -> None:
         """One request, whatever it holds: an answer, an error, or a counted drop."""

@@ -11,7 +11,6 @@ counts from when it was sent, where it says so, else from when it reached the ro
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ import structlog
 
 from slm_mesh.services.errors import InvalidRequestError
 from slm_mesh.services.home.discovery import discovery_filters
-from slm_mesh.services.kit.mqtt_face import EdgeCounts
+from slm_mesh.services.kit.mqtt_face import EdgeCounts, serve_messages
 from slm_mesh.services.router.answer import Answer
 from slm_mesh.services.router.directory import ServiceDirectory
 from slm_mesh.services.router.hermes import QUERY_TOPIC
@@ -88,27 +87,17 @@ class RouterEdge:
             await self.client.subscribe(topic_filter)
 
     async def serve(self) -> None:
-        slots = asyncio.Semaphore(self.max_in_flight)
-        tasks: set[asyncio.Task[None]] = set()
+        """Answer device events and requests until cancelled, on the kit's MQTT loop."""
+        await serve_messages(
+            self.client,
+            is_request=self._is_request,
+            answer=self.answer,
+            max_in_flight=self.max_in_flight,
+            take=self._take,
+        )
 
-        def finished(task: asyncio.Task[None]) -> None:
-            tasks.discard(task)
-            slots.release()
-
-        async for message in self.client.messages():
-            if self._is_request(message.topic):
-                await slots.acquire()
-                task = asyncio.create_task(self.answer(message))
-                tasks.add(task)
-                task.add_done_callback(finished)
-                continue
-            try:
-                self._take(message)
-            except Exception:
-                self.counts.failed += 1
-                log.exception("message dropped: it could not be handled", topic=message.topic)
-
-    def _is_request(self, topic: str) -> bool:
+    def _is_request(self, message: Message) -> bool:
+        topic = message.topic
         return (
             matches(topic, self.event_filter)
             or topic == self.topics.ask
@@ -116,7 +105,15 @@ class RouterEdge:
         )
 
     def _take(self, message: Message) -> None:
-        """A reply, a status or a discovery config: quick, on the loop."""
+        """A reply, a status or a discovery config: quick, on the loop; whatever it holds
+        costs only that message."""
+        try:
+            self._apply(message)
+        except Exception:
+            self.counts.failed += 1
+            log.exception("message dropped: it could not be handled", topic=message.topic)
+
+    def _apply(self, message: Message) -> None:
         if message.topic == self.requester.reply_topic:
             self.requester.deliver(message)
         elif matches(message.topic, self.topics.status()):
