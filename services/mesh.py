@@ -20,6 +20,7 @@ from slm_mesh.services.fallback.fallback import LlmFallback
 from slm_mesh.services.home.files import load_settings_home
 from slm_mesh.services.kit.host import hosting, wait_for_stop_signal
 from slm_mesh.services.kit.service import installed_names, installed_services
+from slm_mesh.services.kit.shared import Shared
 from slm_mesh.services.redact import redact_url
 from slm_mesh.services.router.app import running_router
 from slm_mesh.services.router.mqtt_edge import RouterEdge
@@ -76,13 +77,15 @@ async def running_mesh(settings: Settings) -> AsyncIterator[Mesh]:
                 }
             )
         services = list(installed_services().values())
-        hosted = await stack.enter_async_context(hosting(settings, services))
+        shared = await stack.enter_async_context(Shared(settings))
+        hosted = await stack.enter_async_context(hosting(settings, services, shared=shared))
         fallback = await stack.enter_async_context(_fallback(settings))
         router = await stack.enter_async_context(
             running_router(
                 settings,
                 fallback=fallback,
                 local={s.name: (s.contract, hosted.core(s.name)) for s in services},
+                shared=shared,
             )
         )
         yield Mesh(settings=settings, grpc_port=hosted.port, router=router, broker=broker)

@@ -143,9 +143,9 @@ def test_a_discovery_config_cannot_hijack_a_home_entity(
         for topic, config in configs.items():
             await attacker.publish(topic, config, retain=True)
         home = open_mesh.router.home if open_mesh.router else None
-        assert home is not None and home.registry is not None
-        registry = home.registry
-        await until(lambda: len(registry.announcements) == 2 and home.discovery_errors >= 1)
+        assert home is not None and home.follower is not None
+        follower = home.follower
+        await until(lambda: len(follower.registry.announcements) == 2 and follower.errors >= 1)
         answers = [
             await answer_to(device, topics.event("porch"), {"text": text})
             for text in ("turn on the porch light", "switch the porch light on")
@@ -153,7 +153,7 @@ def test_a_discovery_config_cannot_hijack_a_home_entity(
         await asyncio.sleep(0.3)
         sent_to_lock = attacker.on(LOCK_TOPIC)
         hostile_report.append(
-            f"hijack: 3 configs, {len(answers)} requests, {home.discovery_errors} config(s) "
+            f"hijack: 3 configs, {len(answers)} requests, {follower.errors} config(s) "
             f"refused, {sum(len(a['executed']) for a in answers)} executions planned, "
             f"{len(sent_to_lock)} commands on the lock's topic"
         )

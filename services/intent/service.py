@@ -22,7 +22,6 @@ from slm_mesh.services.contracts.intent import CONTRACT, IntentRequest, IntentRe
 from slm_mesh.services.home.files import load_settings_home
 from slm_mesh.services.home.model import Home
 from slm_mesh.services.intent.core import IntentService
-from slm_mesh.services.intent.home_from_mqtt import discovered_home, follow_discovery
 from slm_mesh.services.intent.recognizer import IntentRecognizer
 from slm_mesh.services.intent.templates import TemplateMatcher
 from slm_mesh.services.intent.training import load_or_train
@@ -85,13 +84,13 @@ def service_info(embedder: Embedder) -> ServiceInfo:
 
 @asynccontextmanager
 async def start(settings: Settings, shared: Shared) -> AsyncIterator[Started[Any, Any]]:
-    """The intent core, ready: the home (and what discovery adds), the shared encoder, the
-    heads (cached, or trained now) and the micro-batching service; while it runs, the
-    home follows discovery. A background task that dies ends the context with its error."""
-    base = home = load_settings_home(settings)
-    discovery = settings.discovery and bool(settings.mqtt_url)
-    if discovery:
-        home = await discovered_home(settings, base)
+    """The intent core, ready: the home (with what discovery adds, followed while it runs),
+    the shared encoder, the heads (cached, or trained now) and the micro-batching service.
+    A background task that dies ends the context with its error."""
+    follower = None
+    if settings.discovery and settings.mqtt_url:
+        follower = await shared.home_follower(role="intent")
+    home = follower.home if follower is not None else load_settings_home(settings)
     embedder = await shared.encoder(settings.plugin)
     recognizer, _ = await asyncio.to_thread(
         build_recognizer, settings, home=home, embedder=embedder
@@ -103,21 +102,30 @@ async def start(settings: Settings, shared: Shared) -> AsyncIterator[Started[Any
         max_batch_chars=settings.batch_max_chars,
         max_call_chars=settings.max_call_chars,
     )
+
+    async def follow(home: Home) -> None:
+        """A device paired later is understood by its name (templates and slots) at once;
+        the heads are retrained for it at the next start."""
+        try:
+            service.use(await asyncio.to_thread(_for_home, service.recognizer, home))
+        except Exception:
+            log.exception("the intent service keeps its previous home")
+
+    if follower is not None:
+        follower.on_change(follow)
     async with service, asyncio.TaskGroup() as group:
         watching = group.create_task(supervised(service.watch(), "intent: batcher"))
-        following = (
-            group.create_task(
-                supervised(follow_discovery(settings, base, service), "intent: discovery")
-            )
-            if discovery
-            else None
-        )
         try:
             yield Started(core=service, info=service_info(embedder))
         finally:
             watching.cancel()
-            if following is not None:
-                following.cancel()
+
+
+def _for_home(recognizer: IntentRecognizer, home: Home) -> IntentRecognizer:
+    """The recognizer for a changed home: its templates compiled off the event loop."""
+    templates = TemplateMatcher(home=home, language=home.language)
+    templates.prepare()
+    return recognizer.for_home(home, templates)
 
 
 SERVICE: Service[IntentRequest, IntentResult] = Service(

@@ -49,8 +49,9 @@ class Hosted:
 async def hosting(
     settings: Settings, services: Sequence[Service[Any, Any]], *, shared: Shared | None = None
 ) -> AsyncIterator[Hosted]:
-    shared = shared or Shared(settings)
     async with contextlib.AsyncExitStack() as stack:
+        if shared is None:
+            shared = await stack.enter_async_context(Shared(settings))
         started: dict[str, Started[Any, Any]] = {}
         for service in services:
             started[service.name] = await stack.enter_async_context(service.start(settings, shared))

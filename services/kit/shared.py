@@ -1,11 +1,16 @@
-"""What the services of one process share."""
+"""What the services of one process share: one sentence encoder per plugin, and one
+follower of the home (Home Assistant discovery), for the services and the router alike."""
 
 from __future__ import annotations
 
 import asyncio
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from types import TracebackType
 
 from slm_mesh.services.contracts.info import ModelInfo
+from slm_mesh.services.home.files import load_settings_home
+from slm_mesh.services.home.follow import HomeFollower, following
 from slm_mesh.services.runtime.onnx_session import Embedder, cpu_int8_support
 from slm_mesh.services.runtime.plugins import load_plugin
 from slm_mesh.services.settings import Settings
@@ -19,6 +24,29 @@ class Shared:
     settings: Settings
     _encoders: dict[str, Embedder] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _follower: HomeFollower | None = None
+    _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
+
+    async def __aenter__(self) -> Shared:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._stack.aclose()
+
+    async def home_follower(self, *, role: str) -> HomeFollower:
+        """The process's one follower of the home, started by the first to ask (logged in
+        as its `role`), until this `Shared` closes."""
+        if self._follower is None:
+            base = load_settings_home(self.settings)
+            self._follower = await self._stack.enter_async_context(
+                following(self.settings, base, role=role)
+            )
+        return self._follower
 
     async def encoder(self, plugin: str | None = None) -> Embedder:
         """The encoder session for `plugin` (default: the settings'), loaded once."""

@@ -4,15 +4,17 @@ nothing (the core is `router.Router`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from importlib import metadata
 
 import structlog
 
-from slm_mesh.services.home.discovery import DiscoveryRegistry
 from slm_mesh.services.home.files import load_settings_home
+from slm_mesh.services.home.follow import HomeFollower
 from slm_mesh.services.kit.mqtt_face import announce, status_will
+from slm_mesh.services.kit.shared import Shared
 from slm_mesh.services.router.backends import (
     InProcessIntent,
     LocalFirstIntent,
@@ -51,7 +53,9 @@ def unanswered_log(settings: Settings) -> UnansweredLog:
     return UnansweredLog(path=path, max_bytes=settings.unanswered_log_max_bytes)
 
 
-def _home_edge(settings: Settings, client: MqttClient, router: Router) -> HomeEdge | None:
+def _home_edge(
+    settings: Settings, client: MqttClient, router: Router, follower: HomeFollower | None
+) -> HomeEdge | None:
     if not (settings.hermes or settings.discovery or settings.execute_domains):
         return None
     if settings.execute_domains and not settings.discovery:
@@ -59,14 +63,11 @@ def _home_edge(settings: Settings, client: MqttClient, router: Router) -> HomeEd
             "execute_domains needs discovery on (SLM_MESH_DISCOVERY=true): commands go to the "
             "command topics that devices announce"
         )
-    base = load_settings_home(settings)
     return HomeEdge(
         client=client,
         router=router,
-        base_home=base,
-        registry=DiscoveryRegistry(base=base, prefix=settings.discovery_prefix)
-        if settings.discovery
-        else None,
+        base_home=load_settings_home(settings),
+        follower=follower,
         execute_domains=frozenset(settings.execute_domains),
         reserved_topics=(f"{settings.mqtt_prefix}/#", f"{settings.discovery_prefix}/#", "hermes/#"),
     )
@@ -78,9 +79,11 @@ async def running_router(
     *,
     fallback: Fallback | None = None,
     local: Mapping[str, LocalService] | None = None,
+    shared: Shared | None = None,
 ) -> AsyncIterator[RouterEdge]:
     """The router serving device events until the context exits; `local` are the services
-    hosted in this process (by name), asked before their replicas over MQTT.
+    hosted in this process (by name), asked before their replicas over MQTT, and `shared`
+    what they share (the one follower of discovery).
 
     If the serving task dies, the router announces itself offline and the task that
     entered this context is cancelled; leaving the context then raises the task's error
@@ -89,13 +92,19 @@ async def running_router(
     topics = mqtt_topics(settings)
     key = mesh_key(settings)
     will = status_will(topics, "router", instance, key=key)
-    async with mqtt_client(
-        settings,
-        client_id=instance,
-        role=ROUTER,
-        will=will,
-        persistent_session_s=SESSION_EXPIRY_S,
-    ) as client:
+    async with contextlib.AsyncExitStack() as stack:
+        if shared is None:
+            shared = await stack.enter_async_context(Shared(settings))
+        follower = await shared.home_follower(role=ROUTER) if settings.discovery else None
+        client = await stack.enter_async_context(
+            mqtt_client(
+                settings,
+                client_id=instance,
+                role=ROUTER,
+                will=will,
+                persistent_session_s=SESSION_EXPIRY_S,
+            )
+        )
         directory = ServiceDirectory(key=key, allowed_instances=settings.trusted_instances)
         requester = Requester(
             client=client,
@@ -131,9 +140,8 @@ async def running_router(
             directory=directory,
             reply_topics=reply_topics(settings),
             shared_subscriptions=settings.mqtt_shared_subscriptions,
-            home=_home_edge(settings, client, router),
+            home=_home_edge(settings, client, router, follower),
             hermes=settings.hermes,
-            discovery_prefix=settings.discovery_prefix if settings.discovery else None,
         )
         await edge.start()
         info = {"version": metadata.version("slm-mesh"), "fallback": bool(fallback)}

@@ -11,7 +11,8 @@ import structlog
 
 from slm_mesh.services.contracts.intent import IntentResult
 from slm_mesh.services.errors import InvalidRequestError
-from slm_mesh.services.home.discovery import DiscoveredEntity, DiscoveryError, DiscoveryRegistry
+from slm_mesh.services.home.discovery import DiscoveredEntity
+from slm_mesh.services.home.follow import HomeFollower
 from slm_mesh.services.home.model import Home
 from slm_mesh.services.router.answer import Answer
 from slm_mesh.services.router.command_trust import commandable
@@ -29,43 +30,33 @@ class HomeEdge:
     client: MqttClient
     router: Router
     base_home: Home
-    registry: DiscoveryRegistry | None = None
+    follower: HomeFollower | None = None
+    """The process's follower of discovery, when discovery is on."""
     execute_domains: frozenset[str] = frozenset()
     reserved_topics: tuple[str, ...] = ()
     """Topic filters no device command may go to (the mesh's, discovery's, Hermes')."""
-    discovery_errors: int = 0
-    _home: Home | None = field(default=None, repr=False)
     _devices: dict[str, DiscoveredEntity | str] | None = field(default=None, repr=False)
+    _devices_version: int = field(default=-1, repr=False)
 
     @property
     def home(self) -> Home:
         """The home file's entities plus every device discovered so far."""
-        if self._home is None:
-            self._home = self.registry.merged_home() if self.registry else self.base_home
-        return self._home
+        return self.follower.home if self.follower is not None else self.base_home
 
     @property
     def devices(self) -> dict[str, DiscoveredEntity | str]:
-        """By entity id, what may command it, or why nothing may."""
-        if self._devices is None:
-            announcements = self.registry.announcements if self.registry else ()
+        """By entity id, what may command it, or why nothing may (worked out again only
+        when discovery changed the home)."""
+        version = self.follower.version if self.follower is not None else 0
+        if self._devices is None or self._devices_version != version:
+            announcements = self.follower.registry.announcements if self.follower else ()
             self._devices = commandable(announcements, reserved=self.reserved_topics)
+            self._devices_version = version
         return self._devices
-
-    def apply_discovery(self, message: Message) -> None:
-        if self.registry is None:
-            return
-        try:
-            self.registry.apply(message.topic, message.payload)
-        except DiscoveryError as err:
-            self.discovery_errors += 1
-            log.warning("discovery message skipped", topic=err.topic, why=err.why)
-            return
-        self._home = self._devices = None
 
     async def execute(self, answer: Answer) -> Answer:
         """Send each resolved intent to its devices, where the domain is opted in."""
-        if not self.execute_domains or self.registry is None or not answer.intents:
+        if not self.execute_domains or self.follower is None or not answer.intents:
             return answer
         executed: list[dict[str, Any]] = []
         for result in answer.intents:

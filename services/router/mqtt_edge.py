@@ -19,7 +19,6 @@ from typing import Any
 import structlog
 
 from slm_mesh.services.errors import InvalidRequestError
-from slm_mesh.services.home.discovery import discovery_filters
 from slm_mesh.services.kit.mqtt_face import EdgeCounts, serve_messages
 from slm_mesh.services.router.answer import Answer
 from slm_mesh.services.router.directory import ServiceDirectory
@@ -59,7 +58,6 @@ class RouterEdge:
     home: HomeEdge | None = None
     """Hermes, discovery and execution, when any of them is on."""
     hermes: bool = False
-    discovery_prefix: str | None = None
     max_in_flight: int = 256
     counts: EdgeCounts = field(default_factory=EdgeCounts)
     seen: SeenRequests = field(default_factory=SeenRequests)
@@ -81,10 +79,6 @@ class RouterEdge:
             await self.client.subscribe(
                 shared("router", QUERY_TOPIC, enabled=self.shared_subscriptions)
             )
-        for topic_filter in (
-            discovery_filters(self.discovery_prefix) if self.discovery_prefix else ()
-        ):
-            await self.client.subscribe(topic_filter)
 
     async def serve(self) -> None:
         """Answer device events and requests until cancelled, on the kit's MQTT loop."""
@@ -105,7 +99,7 @@ class RouterEdge:
         )
 
     def _take(self, message: Message) -> None:
-        """A reply, a status or a discovery config: quick, on the loop; whatever it holds
+        """A reply or a status: quick, on the loop; whatever it holds
         costs only that message."""
         try:
             self._apply(message)
@@ -118,12 +112,6 @@ class RouterEdge:
             self.requester.deliver(message)
         elif matches(message.topic, self.topics.status()):
             self.directory.apply(message.topic, message.payload)
-        elif self.home is not None and self._is_discovery(message.topic):
-            self.home.apply_discovery(message)
-
-    def _is_discovery(self, topic: str) -> bool:
-        filters = discovery_filters(self.discovery_prefix) if self.discovery_prefix else ()
-        return any(matches(topic, topic_filter) for topic_filter in filters)
 
     async def answer(self, message: Message) -> None:
         """One request, whatever it holds: an answer, an error, or a counted drop."""
