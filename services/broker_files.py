@@ -27,7 +27,7 @@ def default_acl(settings: Settings) -> str:
     """The ACL for the settings' topic prefix and discovery prefix."""
     return mosquitto_acl(
         role_grants(
-            prefix=settings.mqtt_prefix, discovery_prefix=settings.discovery_prefix, services=TASKS
+            prefix=settings.mqtt.prefix, discovery_prefix=settings.discovery_prefix, services=TASKS
         )
     )
 

@@ -53,12 +53,12 @@ class Mesh:
 async def running_mesh(settings: Settings) -> AsyncIterator[Mesh]:
     async with contextlib.AsyncExitStack() as stack:
         broker = None
-        if not settings.mqtt_url:
+        if not settings.mqtt.url:
             access = broker_access(settings)
             broker = EmbeddedBroker(
                 data_dir=settings.cache_dir / "broker",
-                host=settings.broker_host,
-                port=settings.broker_port,
+                host=settings.broker.host,
+                port=settings.broker.port,
                 access=access,
             )
             if broker.kind == "amqtt" and access is not None:
@@ -68,13 +68,11 @@ async def running_mesh(settings: Settings) -> AsyncIterator[Mesh]:
                 )
             await stack.enter_async_context(broker)
             features = broker.features
-            settings = settings.model_copy(
-                update={
-                    "mqtt_url": f"mqtt://{broker.url.host}:{broker.port}",
-                    "mqtt_protocol": features.protocol,
-                    "mqtt_shared_subscriptions": features.shared_subscriptions,
-                    "mqtt_logins_file": access.logins.path if access is not None else None,
-                }
+            settings = settings.updated(
+                mqtt_url=f"mqtt://{broker.url.host}:{broker.port}",
+                mqtt_protocol=features.protocol,
+                mqtt_shared_subscriptions=features.shared_subscriptions,
+                mqtt_logins_file=access.logins.path if access is not None else None,
             )
         services = list(installed_services().values())
         shared = await stack.enter_async_context(Shared(settings))
@@ -93,11 +91,11 @@ async def running_mesh(settings: Settings) -> AsyncIterator[Mesh]:
 
 def broker_access(settings: Settings) -> BrokerAccess | None:
     """The embedded broker's logins and topic rights; None lets anyone in, as asked."""
-    if settings.broker_allow_anonymous:
+    if settings.broker.allow_anonymous:
         log.warning(
             "THE EMBEDDED BROKER LETS ANYONE IN WITHOUT A LOGIN (broker_allow_anonymous): "
             "any client that reaches it may send commands and read every answer",
-            broker=f"{settings.broker_host}:{settings.broker_port}",
+            broker=f"{settings.broker.host}:{settings.broker.port}",
         )
         return None
     services = sorted({*TASKS, *installed_names()})
@@ -105,14 +103,14 @@ def broker_access(settings: Settings) -> BrokerAccess | None:
         embedded_logins_path(settings), [ROUTER, DEVICE, *services]
     )
     grants = role_grants(
-        prefix=settings.mqtt_prefix, discovery_prefix=settings.discovery_prefix, services=services
+        prefix=settings.mqtt.prefix, discovery_prefix=settings.discovery_prefix, services=services
     )
     return BrokerAccess(logins=logins, grants=grants)
 
 
 @asynccontextmanager
 async def _fallback(settings: Settings) -> AsyncIterator[LlmFallback | None]:
-    if not settings.llm_url:
+    if not settings.llm.url:
         yield None
         return
     async with running_fallback(settings, home=load_settings_home(settings)) as fallback:
@@ -122,9 +120,9 @@ async def _fallback(settings: Settings) -> AsyncIterator[LlmFallback | None]:
 def where_to_connect(mesh: Mesh) -> str:
     topics = mqtt_topics(mesh.settings)
     kind = mesh.broker.kind if mesh.broker else "external"
-    url = redact_url(mesh.settings.mqtt_url or "")
-    broker = f"{url} ({kind}, MQTT {mesh.settings.mqtt_protocol})"
-    logins = mesh.settings.mqtt_logins_file
+    url = redact_url(mesh.settings.mqtt.url or "")
+    broker = f"{url} ({kind}, MQTT {mesh.settings.mqtt.protocol})"
+    logins = mesh.settings.mqtt.logins_file
     if mesh.broker is None:
         login = "as your broker says"
     elif logins is None:

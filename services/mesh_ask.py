@@ -57,7 +57,7 @@ def _device_client(settings: Settings) -> AbstractAsyncContextManager[MeshClient
     return mesh_client(
         broker_url(settings, role=DEVICE),
         topics=mqtt_topics(settings),
-        protocol=settings.mqtt_protocol,
+        protocol=settings.mqtt.protocol,
     )
 
 

@@ -42,10 +42,10 @@ DEMO_EVENTS = (
 
 @asynccontextmanager
 async def _mesh_settings(settings: Settings) -> AsyncIterator[Settings]:
-    if settings.mqtt_url:
+    if settings.mqtt.url:
         yield settings
         return
-    local = settings.model_copy(update={"broker_port": 0, "port": 0})
+    local = settings.updated(broker_port=0, port=0)
     async with running_mesh(local) as mesh:
         print(where_to_connect(mesh), "\n", flush=True)
         yield mesh.settings
@@ -67,7 +67,7 @@ async def demo(settings: Settings) -> int:
     async with (
         _mesh_settings(settings) as mesh,
         mesh_client(
-            broker_url(mesh, role=DEVICE), topics=mqtt_topics(mesh), protocol=mesh.mqtt_protocol
+            broker_url(mesh, role=DEVICE), topics=mqtt_topics(mesh), protocol=mesh.mqtt.protocol
         ) as client,
     ):
         print("Device events and the mesh's answers:\n")

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -28,8 +28,139 @@ def _default_cache_dir() -> Path:
     return Path(base) / "slm-mesh"
 
 
+class MqttSettings(BaseModel):
+    """The mesh's broker: SLM_MESH_MQTT_URL, SLM_MESH_MQTT_PREFIX, ..."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(
+        None, description="broker, mqtt://[user@]host[:port] or mqtts://; none: no MQTT"
+    )
+    password: SecretStr | None = Field(None, description="broker password (never logged)")
+    tls_ca_file: Path | None = Field(None, description="CA bundle for mqtts:// brokers")
+    protocol: Literal["5", "3.1.1"] = Field("5", description="MQTT protocol version")
+    shared_subscriptions: bool = Field(True, description="replicas share requests")
+    prefix: str = Field("slm-mesh", description="root of the mesh's topic tree")
+    logins_file: Path | None = Field(
+        None,
+        description="per-role broker logins; default: the embedded broker's, on this machine",
+    )
+
+
+class BrokerSettings(BaseModel):
+    """The embedded broker `slm-mesh up` starts: SLM_MESH_BROKER_PORT, ..."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(
+        "127.0.0.1", description="embedded broker's address; 0.0.0.0 opens it to the LAN"
+    )
+    port: int = Field(1883, ge=0, le=65535, description="embedded broker's port")
+    allow_anonymous: bool = Field(
+        False, description="embedded broker: let clients in without a login (logged loudly)"
+    )
+
+
+class MeshKeySettings(BaseModel):
+    """The key service instances sign with: SLM_MESH_MESH_KEY, SLM_MESH_MESH_KEY_FILE."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: SecretStr | None = Field(
+        None, description="hex key services sign status and answers with (never logged)"
+    )
+    key_file: Path | None = Field(
+        None, description="file holding the mesh key; default: <cache_dir>/mesh.key, made once"
+    )
+
+
+class BatchSettings(BaseModel):
+    """Micro-batches of the services that read sentences: SLM_MESH_BATCH_MAX_SIZE, ..."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_size: int = Field(32, ge=1, description="micro-batch size limit")
+    # 2,000: 32 commands of 60 characters fit; about 30 ms of model on the 2-core x86 box,
+    # which bounds how long a call that arrives meanwhile waits for its turn.
+    max_chars: int = Field(2000, ge=1, description="micro-batch limit in characters")
+    max_wait_ms: float = Field(2.0, ge=0.0, description="micro-batch wait while forming")
+
+
+class UnansweredSettings(BaseModel):
+    """The router's log of what no local tier answered: SLM_MESH_UNANSWERED_LOG, ..."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    log: Path | None = Field(
+        None, description="log of requests no local tier answered; default: in cache_dir"
+    )
+    log_max_bytes: int = Field(1_000_000, ge=1024, description="then it rotates")
+
+
+class SentimentSettings(BaseModel):
+    """The sentiment service: SLM_MESH_SENTIMENT_MODEL."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(
+        "",
+        description="the head file to use, or path:/dir of a sequence-classification "
+        "ONNX export; empty: the head that ships, on the shared encoder",
+    )
+
+
+class LlmSettings(BaseModel):
+    """The optional LLM fallback (any OpenAI-compatible chat-completions server):
+    SLM_MESH_LLM_URL, SLM_MESH_LLM_MODEL, ..."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(None, description="e.g. http://localhost:11434/v1; none: off")
+    model: str = Field("llama3.2", description="model name the server knows")
+    api_key: SecretStr | None = Field(None, description="API key (never logged)")
+    api_key_file: Path | None = Field(None, description="file holding the API key")
+    timeout_s: float = Field(10.0, gt=0, description="per call, within the deadline")
+    per_minute: int = Field(20, ge=0, description="budget: calls per minute")
+    per_day: int = Field(500, ge=0, description="budget: calls per day")
+    max_text_chars: int = Field(4000, ge=1, description="longer requests are not sent")
+
+
+#: The groups, by the prefix of their flat names (`mqtt_url` is `mqtt.url`).
+_GROUPS = ("mqtt", "broker", "mesh", "batch", "unanswered", "sentiment", "llm")
+
+
+def _grouped(data: dict[str, Any]) -> dict[str, Any]:
+    """Flat names put in their groups; a flat name wins over the same one nested."""
+    grouped: dict[str, Any] = {}
+    flat: dict[str, dict[str, Any]] = {}
+    for name, value in data.items():
+        group, _, rest = name.partition("_")
+        if group in _GROUPS and rest:
+            flat.setdefault(group, {})[rest] = value
+        else:
+            grouped[name] = value
+    for group, values in flat.items():
+        nested = grouped.get(group, {})
+        grouped[group] = {**nested, **values} if isinstance(nested, dict) else nested
+    return grouped
+
+
+class _GroupedYamlSource(YamlConfigSettingsSource):
+    """The file's flat names grouped before sources merge, so the environment's
+    SLM_MESH_MQTT_URL still beats the file's `mqtt_url`."""
+
+    def __call__(self) -> dict[str, Any]:
+        return _grouped(super().__call__())
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
+    """Every setting has one name: SLM_MESH_MQTT_URL in the environment, `mqtt_url` as an
+    option (and in `Settings(...)`), `settings.mqtt.url` in code; a component's settings
+    are one group."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="_", env_nested_max_split=1, extra="forbid"
+    )
 
     home: Path | None = Field(None, description="home file (HA fixture shape); default: the demo")
     plugin: str = Field("minilm", description="model plugin name, or path:/dir of an ONNX export")
@@ -47,49 +178,17 @@ class Settings(BaseSettings):
     max_call_chars: int = Field(
         16_000, ge=1, description="most characters in one call, all its texts together"
     )
-    batch_max_size: int = Field(32, ge=1, description="micro-batch size limit")
-    # 2,000: 32 commands of 60 characters fit; about 30 ms of model on the 2-core x86 box,
-    # which bounds how long a call that arrives meanwhile waits for its turn.
-    batch_max_chars: int = Field(2000, ge=1, description="micro-batch limit in characters")
-    batch_max_wait_ms: float = Field(2.0, ge=0.0, description="micro-batch wait while forming")
+    batch: BatchSettings = Field(default_factory=BatchSettings)
     host: str = Field("127.0.0.1", description="gRPC listen address")
     port: int = Field(50051, ge=0, le=65535, description="gRPC port (0: any free port)")
     log_format: Literal["auto", "json", "console"] = Field("auto", description="log rendering")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    sentiment: SentimentSettings = Field(default_factory=SentimentSettings)
 
-    # The sentiment service.
-    sentiment_model: str = Field(
-        "",
-        description="the head file to use, or path:/dir of a sequence-classification "
-        "ONNX export; empty: the head that ships, on the shared encoder",
-    )
-
-    # MQTT: the mesh.
-    mqtt_url: str | None = Field(
-        None, description="broker, mqtt://[user@]host[:port] or mqtts://; none: no MQTT"
-    )
-    mqtt_password: SecretStr | None = Field(None, description="broker password (never logged)")
-    mqtt_tls_ca_file: Path | None = Field(None, description="CA bundle for mqtts:// brokers")
-    mqtt_protocol: Literal["5", "3.1.1"] = Field("5", description="MQTT protocol version")
-    mqtt_shared_subscriptions: bool = Field(True, description="replicas share requests")
-    mqtt_prefix: str = Field("slm-mesh", description="root of the mesh's topic tree")
-    broker_host: str = Field(
-        "127.0.0.1", description="embedded broker's address; 0.0.0.0 opens it to the LAN"
-    )
-    broker_port: int = Field(1883, ge=0, le=65535, description="embedded broker's port")
-    broker_allow_anonymous: bool = Field(
-        False, description="embedded broker: let clients in without a login (logged loudly)"
-    )
-    mqtt_logins_file: Path | None = Field(
-        None,
-        description="per-role broker logins; default: the embedded broker's, on this machine",
-    )
-    mesh_key: SecretStr | None = Field(
-        None, description="hex key services sign status and answers with (never logged)"
-    )
-    mesh_key_file: Path | None = Field(
-        None, description="file holding the mesh key; default: <cache_dir>/mesh.key, made once"
-    )
+    # The mesh.
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    broker: BrokerSettings = Field(default_factory=BrokerSettings)
+    mesh: MeshKeySettings = Field(default_factory=MeshKeySettings)
     trusted_instances: list[str] = Field(
         default_factory=list,
         description="instance ids (fnmatch patterns) the router accepts; empty: any signed",
@@ -105,26 +204,31 @@ class Settings(BaseSettings):
     devices: dict[str, str] = Field(
         default_factory=dict, description="device id -> its area, when events do not say"
     )
-    unanswered_log: Path | None = Field(
-        None, description="log of requests no local tier answered; default: in cache_dir"
-    )
-    unanswered_log_max_bytes: int = Field(1_000_000, ge=1024, description="then it rotates")
+    unanswered: UnansweredSettings = Field(default_factory=UnansweredSettings)
     hermes: bool = Field(False, description="also speak Rhasspy's Hermes NLU topics")
     discovery: bool = Field(False, description="learn entities from HA MQTT discovery")
     discovery_prefix: str = Field("homeassistant", description="HA MQTT discovery prefix")
     execute_domains: list[str] = Field(
         default_factory=list, description="domains whose resolved intents are sent to devices"
     )
+    llm: LlmSettings = Field(default_factory=LlmSettings)
 
-    # The optional LLM fallback (any OpenAI-compatible chat-completions server).
-    llm_url: str | None = Field(None, description="e.g. http://localhost:11434/v1; none: off")
-    llm_model: str = Field("llama3.2", description="model name the server knows")
-    llm_api_key: SecretStr | None = Field(None, description="API key (never logged)")
-    llm_api_key_file: Path | None = Field(None, description="file holding the API key")
-    llm_timeout_s: float = Field(10.0, gt=0, description="per call, within the deadline")
-    llm_per_minute: int = Field(20, ge=0, description="budget: calls per minute")
-    llm_per_day: int = Field(500, ge=0, description="budget: calls per day")
-    llm_max_text_chars: int = Field(4000, ge=1, description="longer requests are not sent")
+    @model_validator(mode="before")
+    @classmethod
+    def _group_flat_names(cls, data: Any) -> Any:
+        """`mqtt_url=...` (an option, a test) is `mqtt={"url": ...}`."""
+        return _grouped(data) if isinstance(data, dict) else data
+
+    def updated(self, **values: Any) -> Settings:
+        """These settings with some values changed, by their flat names (`mqtt_url`)."""
+        data = self.model_dump()
+        for name, value in values.items():
+            group, _, rest = name.partition("_")
+            if group in _GROUPS and rest:
+                data[group][rest] = value
+            else:
+                data[name] = value
+        return Settings.model_validate(data)
 
     @classmethod
     def settings_customise_sources(
@@ -138,14 +242,20 @@ class Settings(BaseSettings):
         config_file = os.environ.get(f"{ENV_PREFIX}CONFIG")
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if config_file:
-            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+            sources.append(_GroupedYamlSource(settings_cls, yaml_file=config_file))
         return tuple(sources)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """The settings as `SLM_MESH_*` variables, to start another process with the same ones."""
-    env = {}
+    flat: dict[str, Any] = {}
     for name, value in settings.model_dump().items():
+        if name in _GROUPS:
+            flat |= {f"{name}_{field}": inner for field, inner in value.items()}
+        else:
+            flat[name] = value
+    env = {}
+    for name, value in flat.items():
         if value is None:
             continue
         if isinstance(value, SecretStr):

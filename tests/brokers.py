@@ -127,11 +127,11 @@ def any_broker(data_dir: Path) -> Iterator[RunningBroker]:
 
 
 class MeshThread:
-    """An intent replica and the router on `settings.mqtt_url`, served in a thread."""
+    """An intent replica and the router on `settings.mqtt.url`, served in a thread."""
 
     def __init__(self, *, settings: Settings) -> None:
-        if not settings.mqtt_url:
-            raise ValueError("MeshThread needs settings.mqtt_url")
+        if not settings.mqtt.url:
+            raise ValueError("MeshThread needs settings.mqtt.url")
         self.settings = settings
         self.router: RouterEdge | None = None
         self.intent: MqttServiceEdge | None = None
@@ -164,7 +164,7 @@ class MeshThread:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         async with (
-            hosting(self.settings.model_copy(update={"port": 0}), [INTENT]) as hosted,
+            hosting(self.settings.updated(port=0), [INTENT]) as hosted,
             running_router(self.settings) as router,
         ):
             self.intent, self.router = hosted.on_mqtt["intent"], router
@@ -313,11 +313,11 @@ class Tally:
 def intent_replicas(
     settings: Settings, *, count: int, log_dir: Path
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """`slm-mesh serve intent` processes on `settings.mqtt_url`, under its topic prefix;
+    """`slm-mesh serve intent` processes on `settings.mqtt.url`, under its topic prefix;
     their logs go to `log_dir`. Stopped (SIGTERM) at exit if still running."""
     command = [*SLM_MESH, "--log-level", "warning", "serve", "intent", "--port", "0"]
-    command += ["--mqtt", settings.mqtt_url or "", "--cache-dir", str(settings.cache_dir)]
-    env = {**os.environ, "SLM_MESH_MQTT_PREFIX": settings.mqtt_prefix}
+    command += ["--mqtt", settings.mqtt.url or "", "--cache-dir", str(settings.cache_dir)]
+    env = {**os.environ, "SLM_MESH_MQTT_PREFIX": settings.mqtt.prefix}
     with contextlib.ExitStack() as stack:
         processes = []
         for n in range(count):

@@ -94,11 +94,9 @@ def mesh(
     mqtt_broker: RunningBroker, cache_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[MeshThread]:
     """An intent replica and the router on `mqtt_broker`, under a topic prefix of their own."""
-    settings = Settings(
-        cache_dir=cache_dir,
+    settings = Settings(cache_dir=cache_dir, port=0).updated(
         mqtt_url=mqtt_broker.url,
         mqtt_prefix=f"test-{uuid.uuid4().hex[:8]}",
-        port=0,
         unanswered_log=tmp_path_factory.mktemp("mesh") / "unanswered.jsonl",
     )
     with MeshThread(settings=settings) as running:

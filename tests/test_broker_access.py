@@ -173,7 +173,7 @@ def test_each_role_reaches_only_its_own_topics(tmp_path: Path, kind: BrokerKind)
 def test_up_s_mesh_runs_behind_logins_and_devices_use_theirs(cache_dir: Path) -> None:
     """`slm-mesh up` with its embedded broker: the mesh logs in by role, a device with the
     device login is answered, and the start-up text says where that login is kept."""
-    settings = Settings(cache_dir=cache_dir, port=0, broker_port=0)
+    settings = Settings(cache_dir=cache_dir, port=0).updated(broker_port=0)
 
     async def body() -> None:
         async with running_mesh(settings) as mesh:
@@ -183,7 +183,7 @@ def test_up_s_mesh_runs_behind_logins_and_devices_use_theirs(cache_dir: Path) ->
             async with mesh_client(url, topics=Topics(), protocol="5") as client:
                 answer = await client.ask("lights off", area="Lounge")
             assert answer["intent"] == "HassTurnOff"
-            logins = json.loads(Path(str(mesh.settings.mqtt_logins_file)).read_text())
+            logins = json.loads(Path(str(mesh.settings.mqtt.logins_file)).read_text())
             assert set(logins) >= {"router", "device", "intent"}
 
     asyncio.run(body())

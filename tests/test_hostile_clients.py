@@ -42,12 +42,13 @@ def open_mesh(
     suffix = uuid.uuid4().hex[:8]
     settings = Settings(
         cache_dir=cache_dir,
-        mqtt_url=mqtt_broker.url,
-        mqtt_prefix=f"hostile-{suffix}",
         discovery=True,
         discovery_prefix=f"ha-{suffix}",
         execute_domains=["light", "lock", "switch"],
         port=0,
+    ).updated(
+        mqtt_url=mqtt_broker.url,
+        mqtt_prefix=f"hostile-{suffix}",
         unanswered_log=tmp_path_factory.mktemp("hostile") / "unanswered.jsonl",
     )
     with MeshThread(settings=settings) as running:
@@ -102,10 +103,10 @@ async def on_the_broker(url: str, topics: Topics) -> AsyncIterator[tuple[Attacke
 
 
 def run(mesh: MeshThread, scenario: Callable[[Attacker, Device, Topics], Awaitable[None]]) -> None:
-    topics = Topics(prefix=mesh.settings.mqtt_prefix)
+    topics = Topics(prefix=mesh.settings.mqtt.prefix)
 
     async def body() -> None:
-        async with on_the_broker(mesh.settings.mqtt_url or "", topics) as (attacker, device):
+        async with on_the_broker(mesh.settings.mqtt.url or "", topics) as (attacker, device):
             await asyncio.wait_for(scenario(attacker, device, topics), 60)
 
     asyncio.run(body())
@@ -199,8 +200,8 @@ def test_one_deeply_nested_message_costs_only_itself(
 def test_two_devices_using_the_same_correlation_both_get_answers(
     open_mesh: MeshThread, hostile_report: list[str]
 ) -> None:
-    url = open_mesh.settings.mqtt_url or ""
-    topics = Topics(prefix=open_mesh.settings.mqtt_prefix)
+    url = open_mesh.settings.mqtt.url or ""
+    topics = Topics(prefix=open_mesh.settings.mqtt.prefix)
 
     async def body() -> None:
         async with client_for(url, "a") as first, client_for(url, "b") as second:
@@ -308,7 +309,7 @@ def test_a_client_cannot_take_over_the_router_s_session(
         reconnects = router.client.reconnects
         shown = router.requester.reply_topic.rsplit("/", 1)[1]
         impostor = MqttClient(
-            broker=BrokerUrl.parse(open_mesh.settings.mqtt_url or ""), client_id=shown
+            broker=BrokerUrl.parse(open_mesh.settings.mqtt.url or ""), client_id=shown
         )
         async with impostor:
             answer = await answer_to(device, topics.event("lounge"), {"text": "lights off"})
@@ -410,8 +411,8 @@ def test_a_serving_task_that_dies_takes_the_router_down_and_says_offline(
 
     monkeypatch.setattr(RouterEdge, "serve", dies)
     url = f"mqtt://127.0.0.1:{restartable_broker.port}"
-    settings = Settings(cache_dir=cache_dir, mqtt_url=url)
-    topics = Topics(prefix=settings.mqtt_prefix)
+    settings = Settings(cache_dir=cache_dir).updated(mqtt_url=url)
+    topics = Topics(prefix=settings.mqtt.prefix)
 
     async def body() -> None:
         async with client_for(url, "watch") as watch:

@@ -57,9 +57,9 @@ def test_the_demo_prints_an_answer_for_every_sample_event(cache_dir: Path) -> No
 
 
 def test_ask_over_mqtt_prints_the_intent_as_a_json_line(mesh: MeshThread) -> None:
-    env = {**os.environ, "SLM_MESH_MQTT_PREFIX": mesh.settings.mqtt_prefix}
+    env = {**os.environ, "SLM_MESH_MQTT_PREFIX": mesh.settings.mqtt.prefix}
     command = [*SLM_MESH, "--log-level", "warning", "ask", "intent"]
-    command += ["--mqtt", mesh.settings.mqtt_url or "", "--area", "Lounge", "lights off"]
+    command += ["--mqtt", mesh.settings.mqtt.url or "", "--area", "Lounge", "lights off"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     (line,) = done.stdout.splitlines()
@@ -69,12 +69,12 @@ def test_ask_over_mqtt_prints_the_intent_as_a_json_line(mesh: MeshThread) -> Non
 
 
 def test_the_results_topic_gets_every_answer(mesh: MeshThread) -> None:
-    topics = Topics(prefix=mesh.settings.mqtt_prefix)
+    topics = Topics(prefix=mesh.settings.mqtt.prefix)
     texts = ["lights off", "boil the kettle", "what's a good banana bread recipe", "lock up"]
 
     async def scenario() -> None:
-        watcher = client_for(mesh.settings.mqtt_url or "")
-        sender = client_for(mesh.settings.mqtt_url or "")
+        watcher = client_for(mesh.settings.mqtt.url or "")
+        sender = client_for(mesh.settings.mqtt.url or "")
         async with (
             watcher,
             sender,
@@ -99,10 +99,10 @@ def test_the_results_topic_gets_every_answer(mesh: MeshThread) -> None:
 
 
 def test_router_and_intent_announce_themselves_online(mesh: MeshThread) -> None:
-    topics = Topics(prefix=mesh.settings.mqtt_prefix)
+    topics = Topics(prefix=mesh.settings.mqtt.prefix)
 
     async def scenario() -> None:
-        async with client_for(mesh.settings.mqtt_url or "") as client:
+        async with client_for(mesh.settings.mqtt.url or "") as client:
             for service in ("router", "intent"):
                 found = await statuses(client, topics, service)
                 assert [status["state"] for status in found.values()] == ["online"], found
@@ -115,10 +115,10 @@ def test_router_and_intent_announce_themselves_online(mesh: MeshThread) -> None:
 def test_a_killed_replica_is_announced_offline_by_its_last_will(
     mqtt_broker: RunningBroker, cache_dir: Path, tmp_path: Path
 ) -> None:
-    settings = Settings(
-        cache_dir=cache_dir, mqtt_url=mqtt_broker.url, mqtt_prefix=f"will-{uuid.uuid4().hex[:8]}"
+    settings = Settings(cache_dir=cache_dir).updated(
+        mqtt_url=mqtt_broker.url, mqtt_prefix=f"will-{uuid.uuid4().hex[:8]}"
     )
-    topics = Topics(prefix=settings.mqtt_prefix)
+    topics = Topics(prefix=settings.mqtt.prefix)
 
     async def wait_for_state(client: MqttClient, state: str) -> Message:
         async with asyncio.timeout(30):
@@ -128,14 +128,14 @@ def test_a_killed_replica_is_announced_offline_by_its_last_will(
         raise AssertionError("unreachable")
 
     async def scenario(replica: subprocess.Popen[bytes]) -> None:
-        async with client_for(settings.mqtt_url or "") as client:
+        async with client_for(settings.mqtt.url or "") as client:
             await client.subscribe(topics.status("intent"))
             online = await wait_for_state(client, "online")
             assert online.topic.endswith(f"-{replica.pid}")
             replica.send_signal(signal.SIGKILL)
             offline = await wait_for_state(client, "offline")
             assert offline.topic == online.topic
-        async with client_for(settings.mqtt_url or "") as client:
+        async with client_for(settings.mqtt.url or "") as client:
             (status,) = (await statuses(client, topics, "intent")).values()
             assert status["state"] == "offline", "the will is not retained"
 

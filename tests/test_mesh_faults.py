@@ -62,17 +62,12 @@ def test_every_request_gets_one_reply_while_the_broker_restarts(
     restartable_broker: EmbeddedBroker, cache_dir: Path, tmp_path: Path
 ) -> None:
     settings = Settings(
-        cache_dir=cache_dir,
-        mqtt_url=broker_url(restartable_broker),
-        port=0,
-        deadline_ms=int(DEADLINE_S * 1000),
-        attempt_timeout_ms=500,
-        unanswered_log=tmp_path / "unanswered.jsonl",
-    )
-    topics = Topics(prefix=settings.mqtt_prefix)
+        cache_dir=cache_dir, port=0, deadline_ms=int(DEADLINE_S * 1000), attempt_timeout_ms=500
+    ).updated(mqtt_url=broker_url(restartable_broker), unanswered_log=tmp_path / "unanswered.jsonl")
+    topics = Topics(prefix=settings.mqtt.prefix)
 
     async def scenario() -> None:
-        client = device_client(settings.mqtt_url or "", persistent_session_s=60)
+        client = device_client(settings.mqtt.url or "", persistent_session_s=60)
         async with (
             running_mesh(settings) as mesh,
             client,
@@ -103,17 +98,16 @@ def test_every_request_is_answered_when_one_of_two_replicas_is_killed(
     restartable_broker: EmbeddedBroker, cache_dir: Path, tmp_path: Path
 ) -> None:
     settings = Settings(
-        cache_dir=cache_dir,
+        cache_dir=cache_dir, deadline_ms=int(DEADLINE_S * 1000), attempt_timeout_ms=300
+    ).updated(
         mqtt_url=broker_url(restartable_broker),
         mqtt_prefix=f"test-{uuid.uuid4().hex[:8]}",
-        deadline_ms=int(DEADLINE_S * 1000),
-        attempt_timeout_ms=300,
         unanswered_log=tmp_path / "unanswered.jsonl",
     )
-    topics = Topics(prefix=settings.mqtt_prefix)
+    topics = Topics(prefix=settings.mqtt.prefix)
 
     async def scenario() -> None:
-        client = device_client(settings.mqtt_url or "")
+        client = device_client(settings.mqtt.url or "")
         async with (
             running_router(settings) as router,
             client,

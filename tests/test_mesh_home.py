@@ -53,12 +53,9 @@ def run_mesh(
         async with broker, MqttClient(broker=broker.url, client_id="watcher") as watcher:
             if before is not None:
                 await before(watcher)
-            settings = Settings(
-                cache_dir=cache_dir,
-                port=0,
+            settings = Settings(cache_dir=cache_dir, port=0, **options).updated(
                 mqtt_url=f"mqtt://127.0.0.1:{broker.port}",
                 unanswered_log=tmp_path / "unanswered.jsonl",
-                **options,
             )
             async with (
                 running_mesh(settings) as mesh,
@@ -220,9 +217,7 @@ def test_without_mosquitto_the_mesh_runs_on_amqtt_over_mqtt_3_1_1(
         async with broker:
             features = broker.features
             assert (features.protocol, features.shared_subscriptions) == ("3.1.1", False)
-            settings = Settings(
-                cache_dir=cache_dir,
-                port=0,
+            settings = Settings(cache_dir=cache_dir, port=0).updated(
                 mqtt_url=f"mqtt://127.0.0.1:{broker.port}",
                 mqtt_protocol=features.protocol,
                 mqtt_shared_subscriptions=False,

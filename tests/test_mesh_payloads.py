@@ -39,7 +39,7 @@ BAD_DEADLINES = ["soon", -5, 0, True, 10**9]
 
 
 def topics_of(mesh: MeshThread) -> Topics:
-    return Topics(prefix=mesh.settings.mqtt_prefix)
+    return Topics(prefix=mesh.settings.mqtt.prefix)
 
 
 def with_device(mesh: MeshThread, scenario: Callable[[Device, Topics], Awaitable[None]]) -> None:
@@ -47,7 +47,7 @@ def with_device(mesh: MeshThread, scenario: Callable[[Device, Topics], Awaitable
 
     async def run() -> None:
         client = MqttClient(
-            broker=BrokerUrl.parse(mesh.settings.mqtt_url or ""),
+            broker=BrokerUrl.parse(mesh.settings.mqtt.url or ""),
             client_id=f"device-{uuid.uuid4().hex[:8]}",
         )
         topics = topics_of(mesh)

@@ -38,9 +38,7 @@ def test_summaries_and_feedback_are_answered_by_the_services_in_the_same_process
 ) -> None:
     async def body() -> None:
         async with EmbeddedBroker(data_dir=tmp_path / "broker", port=0) as broker:
-            settings = Settings(
-                cache_dir=cache_dir,
-                port=0,
+            settings = Settings(cache_dir=cache_dir, port=0).updated(
                 mqtt_url=f"mqtt://127.0.0.1:{broker.port}",
                 unanswered_log=tmp_path / "unanswered.jsonl",
             )

@@ -22,7 +22,9 @@ pytestmark = pytest.mark.integration
 
 def test_a_users_own_export_serves_over_grpc_with_its_labels(tmp_path: Path) -> None:
     folder = write_classifier(tmp_path / "sst2")
-    settings = Settings(cache_dir=tmp_path / "cache", port=0, sentiment_model=f"path:{folder}")
+    settings = Settings(cache_dir=tmp_path / "cache", port=0).updated(
+        sentiment_model=f"path:{folder}"
+    )
 
     async def body() -> None:
         async with (

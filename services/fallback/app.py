@@ -18,24 +18,24 @@ log = structlog.get_logger(__name__)
 
 @asynccontextmanager
 async def running_fallback(settings: Settings, *, home: Home) -> AsyncIterator[LlmFallback]:
-    if not settings.llm_url:
+    if not settings.llm.url:
         raise ValueError("no LLM server configured: give --llm-url or set SLM_MESH_LLM_URL")
     config = FallbackConfig.from_values(
-        base_url=settings.llm_url,
-        model=settings.llm_model,
-        api_key=settings.llm_api_key,
-        api_key_file=settings.llm_api_key_file,
-        timeout_s=settings.llm_timeout_s,
-        per_minute=settings.llm_per_minute,
-        per_day=settings.llm_per_day,
-        max_text_chars=settings.llm_max_text_chars,
+        base_url=settings.llm.url,
+        model=settings.llm.model,
+        api_key=settings.llm.api_key,
+        api_key_file=settings.llm.api_key_file,
+        timeout_s=settings.llm.timeout_s,
+        per_minute=settings.llm.per_minute,
+        per_day=settings.llm.per_day,
+        max_text_chars=settings.llm.max_text_chars,
     )
     fallback = LlmFallback.from_config(config, home)
     log.info(
         "llm fallback ready",
-        url=redact_url(settings.llm_url),
-        model=settings.llm_model,
-        budget=f"{settings.llm_per_minute}/min, {settings.llm_per_day}/day",
+        url=redact_url(settings.llm.url),
+        model=settings.llm.model,
+        budget=f"{settings.llm.per_minute}/min, {settings.llm.per_day}/day",
     )
     try:
         yield fallback

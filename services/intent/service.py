@@ -88,7 +88,7 @@ async def start(settings: Settings, shared: Shared) -> AsyncIterator[Started[Any
     the shared encoder, the heads (cached, or trained now) and the micro-batching service.
     A background task that dies ends the context with its error."""
     follower = None
-    if settings.discovery and settings.mqtt_url:
+    if settings.discovery and settings.mqtt.url:
         follower = await shared.home_follower(role="intent")
     home = follower.home if follower is not None else load_settings_home(settings)
     embedder = await shared.encoder(settings.plugin)
@@ -97,9 +97,9 @@ async def start(settings: Settings, shared: Shared) -> AsyncIterator[Started[Any
     )
     service = IntentService(
         recognizer=recognizer,
-        max_batch_size=settings.batch_max_size,
-        max_wait_ms=settings.batch_max_wait_ms,
-        max_batch_chars=settings.batch_max_chars,
+        max_batch_size=settings.batch.max_size,
+        max_wait_ms=settings.batch.max_wait_ms,
+        max_batch_chars=settings.batch.max_chars,
         max_call_chars=settings.max_call_chars,
     )
 

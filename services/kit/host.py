@@ -68,7 +68,7 @@ async def hosting(
         stack.push_async_callback(server.stop, 2.0)
         stack.push_async_callback(server.set_serving, False)
         edges: dict[str, MqttServiceEdge] = {}
-        if settings.mqtt_url:
+        if settings.mqtt.url:
             for service in services:
                 ready = started[service.name]
                 edges[service.name] = await stack.enter_async_context(
@@ -77,7 +77,7 @@ async def hosting(
                         service=service.name,
                         handle=json_handler(service.contract, ready.core),
                         info=ready.info,
-                        max_in_flight=4 * settings.batch_max_size,
+                        max_in_flight=4 * settings.batch.max_size,
                         max_payload_bytes=service.contract.max_payload_bytes,
                     )
                 )

@@ -291,7 +291,7 @@ async def on_mqtt(
             key=key,
             reply_topics=reply_topics(settings),
             info=info.as_json(),
-            shared_subscriptions=settings.mqtt_shared_subscriptions,
+            shared_subscriptions=settings.mqtt.shared_subscriptions,
             max_in_flight=max_in_flight,
             max_payload_bytes=max_payload_bytes,
         )

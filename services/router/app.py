@@ -49,8 +49,8 @@ SESSION_EXPIRY_S = 300
 
 
 def unanswered_log(settings: Settings) -> UnansweredLog:
-    path = settings.unanswered_log or settings.cache_dir / "unanswered" / "unanswered.jsonl"
-    return UnansweredLog(path=path, max_bytes=settings.unanswered_log_max_bytes)
+    path = settings.unanswered.log or settings.cache_dir / "unanswered" / "unanswered.jsonl"
+    return UnansweredLog(path=path, max_bytes=settings.unanswered.log_max_bytes)
 
 
 def _home_edge(
@@ -69,7 +69,7 @@ def _home_edge(
         base_home=load_settings_home(settings),
         follower=follower,
         execute_domains=frozenset(settings.execute_domains),
-        reserved_topics=(f"{settings.mqtt_prefix}/#", f"{settings.discovery_prefix}/#", "hermes/#"),
+        reserved_topics=(f"{settings.mqtt.prefix}/#", f"{settings.discovery_prefix}/#", "hermes/#"),
     )
 
 
@@ -119,7 +119,7 @@ async def running_router(
                 local=InProcessIntent(service=local.pop("intent")[1]),
                 mesh=intent,
                 directory=directory,
-                overflow_at=settings.batch_max_size,
+                overflow_at=settings.batch.max_size,
             )
         router = Router(
             intent=intent,
@@ -139,7 +139,7 @@ async def running_router(
             requester=requester,
             directory=directory,
             reply_topics=reply_topics(settings),
-            shared_subscriptions=settings.mqtt_shared_subscriptions,
+            shared_subscriptions=settings.mqtt.shared_subscriptions,
             home=_home_edge(settings, client, router, follower),
             hermes=settings.hermes,
         )

@@ -34,7 +34,7 @@ def _on_this_machine(host: str) -> bool:
 
 def _logins(settings: Settings, url: BrokerUrl) -> BrokerLogins | None:
     """The per-role logins: the file given, else the embedded broker's on this machine."""
-    path = settings.mqtt_logins_file
+    path = settings.mqtt.logins_file
     if path is None:
         default = embedded_logins_path(settings)
         if not (default.exists() and _on_this_machine(url.host)):
@@ -45,11 +45,11 @@ def _logins(settings: Settings, url: BrokerUrl) -> BrokerLogins | None:
 
 def broker_url(settings: Settings, *, role: str) -> BrokerUrl:
     """The broker, logged in as the URL says, else as `role` (see `broker_access`)."""
-    if not settings.mqtt_url:
+    if not settings.mqtt.url:
         raise ValueError("no broker configured: give --mqtt URL or set SLM_MESH_MQTT_URL")
-    url = BrokerUrl.parse(settings.mqtt_url)
-    if settings.mqtt_password is not None:
-        url = replace(url, password=settings.mqtt_password.get_secret_value())
+    url = BrokerUrl.parse(settings.mqtt.url)
+    if settings.mqtt.password is not None:
+        url = replace(url, password=settings.mqtt.password.get_secret_value())
     if url.username is None:
         logins = _logins(settings, url)
         if logins is not None:
@@ -59,7 +59,7 @@ def broker_url(settings: Settings, *, role: str) -> BrokerUrl:
 
 
 def topics(settings: Settings) -> Topics:
-    return Topics(prefix=settings.mqtt_prefix)
+    return Topics(prefix=settings.mqtt.prefix)
 
 
 def reply_topics(settings: Settings) -> ReplyTopics:
@@ -70,9 +70,9 @@ def reply_topics(settings: Settings) -> ReplyTopics:
 
 def mesh_key(settings: Settings) -> MeshKey:
     """The key services sign with: given, or kept in a file (made on first use)."""
-    if settings.mesh_key is not None:
-        return MeshKey.from_text(settings.mesh_key.get_secret_value())
-    return MeshKey.load_or_create(settings.mesh_key_file or settings.cache_dir / "mesh.key")
+    if settings.mesh.key is not None:
+        return MeshKey.from_text(settings.mesh.key.get_secret_value())
+    return MeshKey.load_or_create(settings.mesh.key_file or settings.cache_dir / "mesh.key")
 
 
 def instance_id(service: str) -> str:
@@ -93,8 +93,8 @@ def mqtt_client(
         # MQTT hands a session to whoever connects last with its client id: an id others
         # cannot guess (it is not the instance id the status shows) cannot be taken over.
         client_id=f"{client_id}-{secrets.token_hex(4)}",
-        protocol=settings.mqtt_protocol,
+        protocol=settings.mqtt.protocol,
         will=will,
         persistent_session_s=persistent_session_s,
-        tls_ca_file=str(settings.mqtt_tls_ca_file) if settings.mqtt_tls_ca_file else None,
+        tls_ca_file=str(settings.mqtt.tls_ca_file) if settings.mqtt.tls_ca_file else None,
     )

@@ -76,7 +76,7 @@ def from_export(folder: Path, *, cache_dir: Path) -> tuple[Classify, ModelInfo]:
 
 @asynccontextmanager
 async def start(settings: Settings, shared: Shared) -> AsyncIterator[Started[Any, Any]]:
-    choice = settings.sentiment_model
+    choice = settings.sentiment.model
     if choice.startswith(PATH_PREFIX):
         classify, model = await asyncio.to_thread(
             from_export, Path(choice.removeprefix(PATH_PREFIX)), cache_dir=settings.cache_dir
@@ -100,8 +100,8 @@ async def start(settings: Settings, shared: Shared) -> AsyncIterator[Started[Any
     core: BatchedCore[SentimentRequest, SentimentResult] = BatchedCore(
         process=lambda requests: classify([r.text for r in requests]),
         validate=_validate,
-        max_batch_size=settings.batch_max_size,
-        max_wait_ms=settings.batch_max_wait_ms,
+        max_batch_size=settings.batch.max_size,
+        max_wait_ms=settings.batch.max_wait_ms,
     )
     async with core, asyncio.TaskGroup() as group:
         watching = group.create_task(supervised(core.watch(), "sentiment: batcher"))

@@ -117,20 +117,18 @@ async def _bench(settings: Settings, seconds: float) -> MeshReport:
     with tempfile.TemporaryDirectory(prefix="slm-mesh-bench-") as data_dir:
         async with EmbeddedBroker(data_dir=Path(data_dir), port=0) as broker:
             features = broker.features
-            mesh = settings.model_copy(
-                update={
-                    "mqtt_url": f"mqtt://{broker.url.host}:{broker.port}",
-                    "mqtt_protocol": features.protocol,
-                    "mqtt_shared_subscriptions": features.shared_subscriptions,
-                    "unanswered_log": Path(data_dir) / "unanswered.jsonl",
-                }
+            mesh = settings.updated(
+                mqtt_url=f"mqtt://{broker.url.host}:{broker.port}",
+                mqtt_protocol=features.protocol,
+                mqtt_shared_subscriptions=features.shared_subscriptions,
+                unanswered_log=Path(data_dir) / "unanswered.jsonl",
             )
-            topics = Topics(prefix=mesh.mqtt_prefix)
+            topics = Topics(prefix=mesh.mqtt.prefix)
             with ServiceProcess(mesh, command=("up",)) as up:
                 await up.wait_serving(START_TIMEOUT_S)
                 await _wait_online(broker, topics, {"router": 1, "intent": 1})
                 async with (
-                    mesh_client(broker.url, topics=topics, protocol=mesh.mqtt_protocol) as client,
+                    mesh_client(broker.url, topics=topics, protocol=mesh.mqtt.protocol) as client,
                     ServiceClient(CONTRACT, target=up.target) as grpc,
                 ):
                     raw_row, grpc_row, one = await _compare(raw, grpc, client, seconds)
