@@ -15,14 +15,20 @@ from slm_mesh.services.errors import EXIT_BAD_INPUT, EXIT_FAILED, SlmMeshError
 from slm_mesh.services.kit.service import installed_names, service_named
 from slm_mesh.services.logs import configure_logging
 from slm_mesh.services.redact import scrub
-from slm_mesh.services.settings import Settings, load_settings
+from slm_mesh.services.settings import Settings, load_settings, settings_help
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults shown, and the settings list kept one to a line."""
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="slm-mesh",
         description="Small language models for the smart-home edge.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
+        epilog="settings (environment variables; also lines of the --config file, in lower "
+        "case without the prefix):\n" + "\n".join(settings_help()),
     )
     parser.add_argument("--config", type=Path, help="YAML settings file (or SLM_MESH_CONFIG)")
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])

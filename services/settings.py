@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -182,7 +183,9 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="gRPC listen address")
     port: int = Field(50051, ge=0, le=65535, description="gRPC port (0: any free port)")
     log_format: Literal["auto", "json", "console"] = Field("auto", description="log rendering")
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="least severe log messages shown"
+    )
     sentiment: SentimentSettings = Field(default_factory=SentimentSettings)
 
     # The mesh.
@@ -264,6 +267,25 @@ def settings_env(settings: Settings) -> dict[str, str]:
             value = json.dumps(value)
         env[f"{ENV_PREFIX}{name.upper()}"] = str(value)
     return env
+
+
+def settings_help() -> list[str]:
+    """Every environment variable with its default and meaning, for `slm-mesh --help`."""
+    lines = []
+    for name, field_info in Settings.model_fields.items():
+        group = field_info.default_factory if name in _GROUPS else None
+        if isinstance(group, type) and issubclass(group, BaseModel):
+            for inner, inner_info in group.model_fields.items():
+                lines.append(_help_line(f"{name}_{inner}", inner_info))
+        else:
+            lines.append(_help_line(name, field_info))
+    return lines
+
+
+def _help_line(name: str, field_info: FieldInfo) -> str:
+    default = field_info.get_default(call_default_factory=True)
+    shown = "" if default is None or default == "" else f" (default: {default})"
+    return f"  {ENV_PREFIX}{name.upper()}{shown}: {field_info.description or name}"
 
 
 def load_settings(*, config_file: Path | None = None, **options: Any) -> Settings:

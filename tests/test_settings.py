@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from slm_mesh.services.settings import Settings, load_settings, settings_env
+from slm_mesh.services.settings import Settings, load_settings, settings_env, settings_help
 
 
 @pytest.fixture(autouse=True)
@@ -14,6 +14,9 @@ def no_outside_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("SLM_MESH_"):
             monkeypatch.delenv(name)
+    # load_settings(config_file=...) names the file in SLM_MESH_CONFIG: removed again after.
+    monkeypatch.setenv("SLM_MESH_CONFIG", "")
+    monkeypatch.delenv("SLM_MESH_CONFIG")
 
 
 def test_a_flat_option_lands_in_its_group() -> None:
@@ -90,3 +93,14 @@ def test_settings_env_round_trips_through_the_environment(
         monkeypatch.setenv(name, value)
 
     assert load_settings() == settings
+
+
+def test_help_lists_every_variable_with_a_meaning() -> None:
+    lines = settings_help()
+
+    assert set(settings_env(load_settings(mqtt_url="mqtt://x", mesh_key="00"))) <= {
+        line.split()[0].rstrip(":") for line in lines
+    }
+    assert "SLM_MESH_MQTT_PREFIX (default: slm-mesh): root of the mesh's topic tree" in (
+        line.strip() for line in lines
+    )

@@ -89,6 +89,17 @@ class Row:
         )
 
 
+def row_table(rows: Sequence[Row]) -> list[str]:
+    """The contenders as a plain-text table, a heading line first."""
+    lines = [f"{'':34}{'p50 ms':>9}{'p99 ms':>9}{'1 client/s':>12}{'32 clients/s':>14}"]
+    for row in rows:
+        many = "—" if row.per_s_32 is None else f"{row.per_s_32:.0f}"
+        lines.append(
+            f"{row.name:34}{row.p50_ms:9.2f}{row.p99_ms:9.2f}{row.per_s_1:12.0f}{many:>14}"
+        )
+    return lines
+
+
 @dataclass(frozen=True)
 class Latency:
     """Latency of one client's calls, one after another."""
@@ -198,18 +209,12 @@ class BenchReport:
 
     def format(self) -> str:
         """A plain-text table, then each target with ✓ or ✗."""
-        head = f"{'':34}{'p50 ms':>9}{'p99 ms':>9}{'1 client/s':>12}{'32 clients/s':>14}"
         lines = [
             f"intent benchmark: {self.sentences} sentences, {self.seconds:g} s per throughput "
             f"run, {self.cpus} CPUs",
             "",
-            head,
+            *row_table(self.rows),
         ]
-        for row in self.rows:
-            many = "—" if row.per_s_32 is None else f"{row.per_s_32:.0f}"
-            lines.append(
-                f"{row.name:34}{row.p50_ms:9.2f}{row.p99_ms:9.2f}{row.per_s_1:12.0f}{many:>14}"
-            )
         lines += ["", f"{'check':40}{'value':>9}  target"]
         for check in self.checks():
             mark = "✓" if check.ok else "✗"

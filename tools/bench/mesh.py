@@ -40,7 +40,7 @@ from slm_mesh.tools.bench.intent import (
     run_for,
     sync_latencies,
 )
-from slm_mesh.tools.bench.intent_report import Row
+from slm_mesh.tools.bench.intent_report import Row, row_table
 
 MAX_LATENCY_RATIO = 3.0
 """Device event → answer over MQTT: p50 at most this many times raw ONNX Runtime's."""
@@ -62,18 +62,12 @@ class MeshReport:
         return self.rows[2].p50_ms / self.rows[0].p50_ms
 
     def format(self) -> str:
-        head = f"{'':34}{'p50 ms':>9}{'p99 ms':>9}{'1 client/s':>12}{'32 clients/s':>14}"
         lines = [
             f"mesh benchmark: {len(SENTENCES)} sentences, {self.seconds:g} s per throughput "
             f"run, {self.cpus} CPUs, broker {self.broker}",
             "",
-            head,
+            *row_table(self.rows),
         ]
-        for row in self.rows:
-            many = "—" if row.per_s_32 is None else f"{row.per_s_32:.0f}"
-            lines.append(
-                f"{row.name:34}{row.p50_ms:9.2f}{row.p99_ms:9.2f}{row.per_s_1:12.0f}{many:>14}"
-            )
         ok = "✓" if self.latency_ratio <= MAX_LATENCY_RATIO else "✗"
         target = f"<= {MAX_LATENCY_RATIO:.2f} {ok}"
         two = self.rows[3].per_s_32 or 0.0
