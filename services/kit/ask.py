@@ -28,10 +28,10 @@ Answer = Callable[[Any], Awaitable[dict[str, Any]]]
 """One request in, its JSON answer out."""
 
 
-def request_body(line: str) -> Any:
+def request_body(line: str, *, max_bytes: int) -> Any:
     """A line as the JSON value it stands for: an object when it is one, else its text."""
     if line.lstrip().startswith("{"):
-        return load_json(line.encode("utf-8"))
+        return load_json(line.encode("utf-8"), max_bytes=max_bytes)
     return {"text": line}
 
 
@@ -80,7 +80,8 @@ async def ask_lines(
     async with answerer(service, settings, target=target, mqtt=mqtt) as answer:
         for line in lines:
             try:
-                request = service.contract.request_from_json(request_body(line), "line")
+                raw = request_body(line, max_bytes=service.contract.max_payload_bytes)
+                request = service.contract.request_from_json(raw, "line")
                 body = await answer(request)
             except InvalidRequestError as err:
                 refused += 1

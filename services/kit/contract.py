@@ -53,7 +53,7 @@ class Contract(Generic[Req, Ans]):
     max_batch: int = 64
     """Requests one call may carry, on every face."""
     max_payload_bytes: int = 64 * 1024
-    """The largest MQTT message of requests the service reads."""
+    """The largest JSON message of requests the service reads: an MQTT message, an `ask` line."""
 
     def requests_from_envelope(self, body: dict[str, Any]) -> tuple[list[Req], bool]:
         """The requests of a JSON message, and whether it was a batch (`requests`)."""
