@@ -1,6 +1,7 @@
-"""`slm-mesh up`: a broker (embedded unless one is given), the intent service and the
-router, in one process, until SIGINT/SIGTERM. The router asks the intent service beside it
-first, and replicas elsewhere on the mesh once it is busy.
+"""`slm-mesh up`: a broker (embedded unless one is given), the installed services, the
+router and Home Assistant's Wyoming face to it, in one process, until SIGINT/SIGTERM. The
+router asks the services beside it first, and replicas elsewhere on the mesh once they are
+busy.
 
 The embedded broker requires a login, one per role, with each role's topics only
 (`broker_access`); the logins are made on first start and kept in the cache directory.
@@ -12,6 +13,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from importlib import metadata
 
 import structlog
 
@@ -36,6 +38,7 @@ from slm_mesh.services.runtime.broker_access import (
 from slm_mesh.services.runtime.mqtt_settings import embedded_logins_path
 from slm_mesh.services.runtime.mqtt_settings import topics as mqtt_topics
 from slm_mesh.services.settings import Settings
+from slm_mesh.services.wyoming.server import WyomingServer, running_wyoming
 
 log = structlog.get_logger(__name__)
 
@@ -47,6 +50,7 @@ class Mesh:
     grpc_port: int
     router: RouterEdge
     broker: EmbeddedBroker | None
+    wyoming: WyomingServer | None
 
 
 @asynccontextmanager
@@ -86,7 +90,24 @@ async def running_mesh(settings: Settings) -> AsyncIterator[Mesh]:
                 shared=shared,
             )
         )
-        yield Mesh(settings=settings, grpc_port=hosted.port, router=router, broker=broker)
+        wyoming = None
+        if settings.wyoming.enabled:
+            wyoming = await stack.enter_async_context(
+                running_wyoming(
+                    router.router,
+                    host=settings.wyoming.host,
+                    port=settings.wyoming.port,
+                    version=metadata.version("slm-mesh"),
+                    plugin=settings.plugin,
+                )
+            )
+        yield Mesh(
+            settings=settings,
+            grpc_port=hosted.port,
+            router=router,
+            broker=broker,
+            wyoming=wyoming,
+        )
 
 
 def broker_access(settings: Settings) -> BrokerAccess | None:
@@ -129,6 +150,11 @@ def where_to_connect(mesh: Mesh) -> str:
         login = "none needed: ANYONE may connect (broker_allow_anonymous)"
     else:
         login = f"user `{DEVICE}`, its password in {logins} (readable by you only)"
+    wyoming = (
+        f"Wyoming Protocol integration, host {mesh.settings.wyoming.host}, port {mesh.wyoming.port}"
+        if mesh.wyoming is not None
+        else "off (SLM_MESH_WYOMING_ENABLED=false)"
+    )
     return "\n".join([
         f"slm-mesh is up. Broker: {broker}",
         f"  device login:    {login}",
@@ -138,6 +164,7 @@ def where_to_connect(mesh: Mesh) -> str:
         '                   "response_topic"), and every answer goes to ' + topics.results,
         f"  status:          {topics.prefix}/status/#  (retained, one per instance)",
         f"  gRPC intent:     {mesh.settings.host}:{mesh.grpc_port}",
+        f"  Home Assistant:  {wyoming}",
         f"  try it:          slm-mesh demo --mqtt {url}",
     ])  # fmt: skip
 

@@ -45,7 +45,7 @@ async def _mesh_settings(settings: Settings) -> AsyncIterator[Settings]:
     if settings.mqtt.url:
         yield settings
         return
-    local = settings.updated(broker_port=0, port=0)
+    local = settings.updated(broker_port=0, port=0, wyoming_port=0)
     async with running_mesh(local) as mesh:
         print(where_to_connect(mesh), "\n", flush=True)
         yield mesh.settings

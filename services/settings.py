@@ -110,6 +110,18 @@ class SentimentSettings(BaseModel):
     )
 
 
+class WyomingSettings(BaseModel):
+    """Home Assistant Assist's conversation agent: SLM_MESH_WYOMING_PORT, ..."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="`up` serves Home Assistant's Wyoming protocol")
+    host: str = Field(
+        "127.0.0.1", description="Wyoming listen address; 0.0.0.0 lets Home Assistant elsewhere in"
+    )
+    port: int = Field(10700, ge=0, le=65535, description="Wyoming port (0: any free port)")
+
+
 class LlmSettings(BaseModel):
     """The optional LLM fallback (any OpenAI-compatible chat-completions server):
     SLM_MESH_LLM_URL, SLM_MESH_LLM_MODEL, ..."""
@@ -127,7 +139,7 @@ class LlmSettings(BaseModel):
 
 
 #: The groups, by the prefix of their flat names (`mqtt_url` is `mqtt.url`).
-_GROUPS = ("mqtt", "broker", "mesh", "batch", "unanswered", "sentiment", "llm")
+_GROUPS = ("mqtt", "broker", "mesh", "batch", "unanswered", "sentiment", "wyoming", "llm")
 
 
 def _grouped(data: dict[str, Any]) -> dict[str, Any]:
@@ -214,6 +226,7 @@ class Settings(BaseSettings):
     execute_domains: list[str] = Field(
         default_factory=list, description="domains whose resolved intents are sent to devices"
     )
+    wyoming: WyomingSettings = Field(default_factory=WyomingSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
 
     @model_validator(mode="before")

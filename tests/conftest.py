@@ -6,6 +6,7 @@ skips the one-off int8 conversion and the head's training; CI starts clean each 
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,10 @@ from slm_mesh.services.intent.service import build_recognizer
 from slm_mesh.services.runtime.broker import EmbeddedBroker
 from slm_mesh.services.runtime.onnx_session import Embedder
 from slm_mesh.services.settings import Settings
+
+# Many meshes start side by side in the tests (and in their subprocesses): none takes
+# Home Assistant's Wyoming port 10700, which a real slm-mesh on this machine may hold.
+os.environ.setdefault("SLM_MESH_WYOMING_PORT", "0")
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

@@ -1,5 +1,6 @@
 """`slm-mesh up` hosts every installed service in one process, and the router sends what
-asks for a summary (or a sentiment) to the service beside it."""
+asks for a summary (or a sentiment) to the service beside it, whether the request comes over
+MQTT or from Home Assistant over Wyoming."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from wyoming.asr import Transcript
+from wyoming.client import AsyncTcpClient
 
 from slm_mesh.services.contracts.summarize import CONTRACT as SUMMARIZE
 from slm_mesh.services.contracts.summarize import SummarizeRequest
@@ -62,5 +65,12 @@ def test_summaries_and_feedback_are_answered_by_the_services_in_the_same_process
                 assert (feedback["task"], feedback["tier"]) == ("sentiment", "slm")
                 assert feedback["result"]["label"] == "negative"
                 assert feedback["answer"].startswith("negative (")
+
+                assert mesh.wyoming is not None
+                async with AsyncTcpClient("127.0.0.1", mesh.wyoming.port) as assist:
+                    await assist.write_event(Transcript(text=f"summarize this: {ARTICLE}").event())
+                    handled = await asyncio.wait_for(assist.read_event(), timeout=30)
+                assert handled is not None and handled.type == "handled"
+                assert handled.data["text"] == answer["answer"]
 
     asyncio.run(body())

@@ -116,6 +116,7 @@ async def _bench(settings: Settings, seconds: float) -> MeshReport:
                 mqtt_protocol=features.protocol,
                 mqtt_shared_subscriptions=features.shared_subscriptions,
                 unanswered_log=Path(data_dir) / "unanswered.jsonl",
+                wyoming_enabled=False,
             )
             topics = Topics(prefix=mesh.mqtt.prefix)
             with ServiceProcess(mesh, command=("up",)) as up:
