@@ -27,6 +27,7 @@ from slm_mesh.services.redact import redact_url
 from slm_mesh.services.router.app import running_router
 from slm_mesh.services.router.mqtt_edge import RouterEdge
 from slm_mesh.services.router.request import TASKS
+from slm_mesh.services.router.router import Router
 from slm_mesh.services.runtime.broker import EmbeddedBroker
 from slm_mesh.services.runtime.broker_access import (
     DEVICE,
@@ -38,6 +39,7 @@ from slm_mesh.services.runtime.broker_access import (
 from slm_mesh.services.runtime.mqtt_settings import embedded_logins_path
 from slm_mesh.services.runtime.mqtt_settings import topics as mqtt_topics
 from slm_mesh.services.settings import Settings
+from slm_mesh.services.wyoming.announce import announced, instance_name, reachable_address
 from slm_mesh.services.wyoming.server import WyomingServer, running_wyoming
 
 log = structlog.get_logger(__name__)
@@ -92,15 +94,7 @@ async def running_mesh(settings: Settings) -> AsyncIterator[Mesh]:
         )
         wyoming = None
         if settings.wyoming.enabled:
-            wyoming = await stack.enter_async_context(
-                running_wyoming(
-                    router.router,
-                    host=settings.wyoming.host,
-                    port=settings.wyoming.port,
-                    version=metadata.version("slm-mesh"),
-                    plugin=settings.plugin,
-                )
-            )
+            wyoming = await stack.enter_async_context(_wyoming(settings, router.router))
         yield Mesh(
             settings=settings,
             grpc_port=hosted.port,
@@ -108,6 +102,28 @@ async def running_mesh(settings: Settings) -> AsyncIterator[Mesh]:
             broker=broker,
             wyoming=wyoming,
         )
+
+
+@asynccontextmanager
+async def _wyoming(settings: Settings, router: Router) -> AsyncIterator[WyomingServer]:
+    """Home Assistant's Wyoming face to the router, announced over zeroconf unless asked
+    not to or only this machine could reach it."""
+    async with contextlib.AsyncExitStack() as stack:
+        server = await stack.enter_async_context(
+            running_wyoming(
+                router,
+                host=settings.wyoming.host,
+                port=settings.wyoming.port,
+                version=metadata.version("slm-mesh"),
+                plugin=settings.plugin,
+            )
+        )
+        address = reachable_address(settings.wyoming.host) if settings.wyoming.zeroconf else None
+        if address is not None:
+            await stack.enter_async_context(
+                announced(name=instance_name(), address=address, port=server.port)
+            )
+        yield server
 
 
 def broker_access(settings: Settings) -> BrokerAccess | None:

@@ -120,6 +120,9 @@ class WyomingSettings(BaseModel):
         "127.0.0.1", description="Wyoming listen address; 0.0.0.0 lets Home Assistant elsewhere in"
     )
     port: int = Field(10700, ge=0, le=65535, description="Wyoming port (0: any free port)")
+    zeroconf: bool = Field(
+        True, description="announce it over mDNS for Home Assistant, when not on loopback"
+    )
 
 
 class LlmSettings(BaseModel):

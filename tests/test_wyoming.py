@@ -14,6 +14,8 @@ from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
 from wyoming.info import Describe, Info
 from wyoming.intent import Intent, NotRecognized
+from zeroconf import IPVersion
+from zeroconf.asyncio import AsyncZeroconf
 
 from slm_mesh.services.contracts.intent import IntentResult
 from slm_mesh.services.contracts.text import CANNOT_HELP
@@ -24,6 +26,7 @@ from slm_mesh.services.router.answer import Answer
 from slm_mesh.services.router.backends import InProcessIntent
 from slm_mesh.services.router.request import RouterRequest
 from slm_mesh.services.router.router import Router
+from slm_mesh.services.wyoming.announce import SERVICE_TYPE, announced, reachable_address
 from slm_mesh.services.wyoming.events import answer_events, describe, request_from
 from slm_mesh.services.wyoming.reader import read_event
 from slm_mesh.services.wyoming.server import WyomingServer, running_wyoming
@@ -248,3 +251,30 @@ def test_a_connection_that_sends_junk_is_closed_and_the_agent_keeps_answering(
 
     counts = _run(demo_recognizer, play).counts
     assert (counts.connections, counts.unreadable, counts.refused, counts.answered) == (4, 1, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [("127.0.0.1", None), ("localhost", None), ("192.168.1.20", "192.168.1.20")],
+)
+def test_only_an_address_others_can_reach_is_announced(host: str, address: str | None) -> None:
+    assert reachable_address(host) == address
+
+
+@pytest.mark.integration
+def test_home_assistant_finds_the_agent_over_zeroconf() -> None:
+    async def run() -> tuple[int, list[str]] | None:
+        loopback = ["127.0.0.1"]
+        async with announced(
+            name="slm-mesh-test", address="127.0.0.1", port=10799, interfaces=loopback
+        ):
+            browser = AsyncZeroconf(interfaces=loopback, ip_version=IPVersion.V4Only)
+            try:
+                info = await browser.async_get_service_info(
+                    SERVICE_TYPE, f"slm-mesh-test.{SERVICE_TYPE}", timeout=3000
+                )
+            finally:
+                await browser.async_close()
+        return None if info is None else (info.port or 0, info.parsed_addresses())
+
+    assert asyncio.run(run()) == (10799, ["127.0.0.1"])
