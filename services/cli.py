@@ -47,7 +47,13 @@ def _parser() -> argparse.ArgumentParser:
 
     installed = installed_names()
     serve = commands.add_parser("serve", help="run services over gRPC (and MQTT), one process")
-    serve.add_argument("service", nargs="+", choices=installed, help="one or more of these")
+    serve.add_argument(
+        "service",
+        nargs="+",
+        choices=[*installed, "wyoming"],
+        help="one or more of these; wyoming (alone, with --mqtt): a router on a running mesh "
+        "and Home Assistant's Wyoming face to it, on --host/--port (default port 10700)",
+    )
     with_model(serve)
     serve.add_argument("--host", help="listen address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 50051; 0 picks a free one)")
@@ -178,9 +184,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _serve_wyoming(args: argparse.Namespace, settings: Settings) -> int:
+    from slm_mesh.services.mesh import serve_wyoming
+
+    if args.service != ["wyoming"] or not settings.mqtt.url:
+        print(
+            "slm-mesh: serve wyoming runs alone, on a running mesh: "
+            "slm-mesh serve wyoming --mqtt URL (slm-mesh up serves it already)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    where = {"wyoming_host": args.host, "wyoming_port": args.port}
+    return asyncio.run(
+        serve_wyoming(settings.updated(**{k: v for k, v in where.items() if v is not None}))
+    )
+
+
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     from slm_mesh.services.intent import commands
 
+    if args.command == "serve" and "wyoming" in args.service:
+        return _serve_wyoming(args, settings)
     if args.command == "serve":
         from slm_mesh.services.kit.host import serve
 

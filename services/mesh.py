@@ -126,6 +126,30 @@ async def _wyoming(settings: Settings, router: Router) -> AsyncIterator[WyomingS
         yield server
 
 
+@asynccontextmanager
+async def wyoming_on_mesh(settings: Settings) -> AsyncIterator[WyomingServer]:
+    """A router on the running mesh at `settings.mqtt.url`, with Home Assistant's Wyoming
+    face to it: `slm-mesh serve wyoming`, for a Home Assistant far from the mesh's host."""
+    async with (
+        _fallback(settings) as fallback,
+        running_router(settings, fallback=fallback) as router,
+        _wyoming(settings, router.router) as wyoming,
+    ):
+        yield wyoming
+
+
+async def serve_wyoming(settings: Settings) -> int:
+    async with wyoming_on_mesh(settings) as wyoming:
+        print(
+            f"slm-mesh: Home Assistant's Wyoming face to the mesh at "
+            f"{redact_url(settings.mqtt.url or '')}: host {settings.wyoming.host}, "
+            f"port {wyoming.port}",
+            flush=True,
+        )
+        await wait_for_stop_signal()
+    return 0
+
+
 def broker_access(settings: Settings) -> BrokerAccess | None:
     """The embedded broker's logins and topic rights; None lets anyone in, as asked."""
     if settings.broker.allow_anonymous:

@@ -147,3 +147,10 @@ def test_demo_starts_a_mesh_and_prints_the_answers_to_device_events(
     out = done.stdout.decode()
     assert "slm-mesh is up" in out
     assert "HassTurnOn" in out and "compound: 2 commands" in out and "can't help" in out
+
+
+def test_serve_wyoming_without_a_mesh_says_how_to_run_it(cache_dir: Path) -> None:
+    done = run("serve", "wyoming", cache_dir=cache_dir)
+
+    assert done.returncode == 2
+    assert b"serve wyoming --mqtt URL" in done.stderr

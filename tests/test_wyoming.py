@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import pytest
+from brokers import MeshThread
 from wyoming.asr import Transcript
 from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
@@ -22,6 +23,7 @@ from slm_mesh.services.contracts.text import CANNOT_HELP
 from slm_mesh.services.errors import InvalidRequestError, UnreadablePayload
 from slm_mesh.services.intent.core import IntentService
 from slm_mesh.services.intent.recognizer import IntentRecognizer
+from slm_mesh.services.mesh import wyoming_on_mesh
 from slm_mesh.services.router.answer import Answer
 from slm_mesh.services.router.backends import InProcessIntent
 from slm_mesh.services.router.request import RouterRequest
@@ -278,3 +280,21 @@ def test_home_assistant_finds_the_agent_over_zeroconf() -> None:
         return None if info is None else (info.port or 0, info.parsed_addresses())
 
     assert asyncio.run(run()) == (10799, ["127.0.0.1"])
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_serve_wyoming_answers_from_the_running_mesh(mesh: MeshThread) -> None:
+    async def run() -> list[Event]:
+        async with wyoming_on_mesh(mesh.settings.updated(wyoming_port=0)) as server:
+            return await _converse(
+                server.port, Transcript(text="turn off the kitchen lights").event()
+            )
+
+    (answer,) = asyncio.run(run())
+
+    intent = Intent.from_event(answer)
+    assert (intent.name, {e.name: e.value for e in intent.entities}["area"]) == (
+        "HassTurnOff",
+        "Kitchen",
+    )
