@@ -9,6 +9,7 @@ Anonymous clients get in only with `broker_allow_anonymous`, and that is logged 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -133,9 +134,25 @@ async def wyoming_on_mesh(settings: Settings) -> AsyncIterator[WyomingServer]:
     async with (
         _fallback(settings) as fallback,
         running_router(settings, fallback=fallback) as router,
-        _wyoming(settings, router.router) as wyoming,
     ):
-        yield wyoming
+        await _seen_intent_service(router)
+        async with _wyoming(settings, router.router) as wyoming:
+            yield wyoming
+
+
+async def _seen_intent_service(router: RouterEdge, timeout_s: float = 5.0) -> None:
+    """Until the router has read an intent service's retained status (just after it
+    subscribes), so the first sentence is not told that none is online."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not router.directory.online("intent"):
+        if asyncio.get_running_loop().time() > deadline:
+            log.warning(
+                "no intent service seen on the mesh yet; until one is online, Home Assistant "
+                "is told so",
+                waited_s=timeout_s,
+            )
+            return
+        await asyncio.sleep(0.05)
 
 
 async def serve_wyoming(settings: Settings) -> int:
