@@ -73,6 +73,16 @@ def test_what_nobody_can_answer_is_not_recognized_with_a_sentence_to_speak() -> 
     assert NotRecognized.from_event(event).text == CANNOT_HELP
 
 
+def test_a_secret_in_an_error_is_not_spoken() -> None:
+    answer = Answer.error(
+        REQUEST, "intent", "unavailable", "fallback http://me:hunter2@llm.local/v1 is down"
+    )
+
+    (event,) = answer_events(answer)
+
+    assert "hunter2" not in event.data["text"]
+
+
 def test_an_error_is_not_handled_with_its_message() -> None:
     answer = Answer.error(REQUEST, "intent", "deadline_exceeded", "no answer within 5 s")
 

@@ -19,6 +19,7 @@ from wyoming.intent import Entity, Intent, IntentsStart, IntentsStop, NotRecogni
 from slm_mesh.services.contracts.intent import IntentResult
 from slm_mesh.services.contracts.text import CANNOT_HELP
 from slm_mesh.services.errors import InvalidRequestError
+from slm_mesh.services.redact import scrub
 from slm_mesh.services.router.answer import Answer
 from slm_mesh.services.router.request import RouterRequest
 
@@ -111,7 +112,7 @@ def is_request(event: Event) -> bool:
 def answer_events(answer: Answer) -> list[Event]:
     """The events Home Assistant reads for one answer, in order."""
     if answer.error_code is not None:
-        return [NotHandled(text=answer.error_message or answer.reason).event()]
+        return [NotHandled(text=scrub(answer.error_message or answer.reason)).event()]
     recognized = [(r.intent, r) for r in answer.intents if r.intent is not None]
     if len(recognized) == 1:
         ((name, result),) = recognized
@@ -123,8 +124,8 @@ def answer_events(answer: Answer) -> list[Event]:
             IntentsStop().event(),
         ]
     if answer.tier != "none" and answer.text:
-        return [Handled(text=answer.text).event()]
-    return [NotRecognized(text=answer.text or CANNOT_HELP).event()]
+        return [Handled(text=scrub(answer.text)).event()]
+    return [NotRecognized(text=scrub(answer.text or CANNOT_HELP)).event()]
 
 
 def not_handled(message: str) -> Event:
