@@ -9,6 +9,7 @@ slots as given, so they keep the intent service's Home Assistant shapes.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from wyoming.asr import Transcript
 from wyoming.event import Event
@@ -34,47 +35,34 @@ def describe(*, version: str, plugin: str) -> Info:
     """What Home Assistant reads at set-up: an intent program (so Assist may control the home
     with it) and a handle program for the replies that are not intents."""
     languages = list(LANGUAGES)
+    intent_model = _installed(plugin, "templates, then a small model, for HA intents", version)
+    handle_model = _installed(plugin, "the slm-mesh router", version)
     return Info(
         intent=[
             IntentProgram(
-                name=PROGRAM,
-                attribution=ATTRIBUTION,
-                installed=True,
-                description="Home commands by small models, offline",
-                version=version,
-                models=[
-                    IntentModel(
-                        name=plugin,
-                        attribution=ATTRIBUTION,
-                        installed=True,
-                        description="templates, then a small model, for Home Assistant intents",
-                        version=version,
-                        languages=languages,
-                    )
-                ],
+                **_installed(PROGRAM, "Home commands by small models, offline", version),
+                models=[IntentModel(**intent_model, languages=languages)],
             )
         ],
         handle=[
             HandleProgram(
-                name=PROGRAM,
-                attribution=ATTRIBUTION,
-                installed=True,
-                description="Home commands, summaries and the optional large-model fallback",
-                version=version,
-                models=[
-                    HandleModel(
-                        name=plugin,
-                        attribution=ATTRIBUTION,
-                        installed=True,
-                        description="the slm-mesh router",
-                        version=version,
-                        languages=languages,
-                    )
-                ],
+                **_installed(PROGRAM, "Home commands, summaries and the LLM fallback", version),
+                models=[HandleModel(**handle_model, languages=languages)],
                 supports_home_control=True,
             )
         ],
     )
+
+
+def _installed(name: str, description: str, version: str) -> dict[str, Any]:
+    """What every Wyoming artifact says about itself."""
+    return {
+        "name": name,
+        "attribution": ATTRIBUTION,
+        "installed": True,
+        "description": description,
+        "version": version,
+    }
 
 
 def request_from(event: Event) -> RouterRequest:
