@@ -125,6 +125,18 @@ class WyomingSettings(BaseModel):
     )
 
 
+class HomeAssistantSettings(BaseModel):
+    """The home read from Home Assistant instead of a file: SLM_MESH_HOMEASSISTANT_URL, ..."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(
+        None, description="e.g. http://homeassistant.local:8123; none: the home file"
+    )
+    token: SecretStr | None = Field(None, description="long-lived access token (never logged)")
+    token_file: Path | None = Field(None, description="file holding the access token")
+
+
 class LlmSettings(BaseModel):
     """The optional LLM fallback (any OpenAI-compatible chat-completions server):
     SLM_MESH_LLM_URL, SLM_MESH_LLM_MODEL, ..."""
@@ -142,7 +154,9 @@ class LlmSettings(BaseModel):
 
 
 #: The groups, by the prefix of their flat names (`mqtt_url` is `mqtt.url`).
-_GROUPS = ("mqtt", "broker", "mesh", "batch", "unanswered", "sentiment", "wyoming", "llm")
+_GROUPS = (
+    "mqtt", "broker", "mesh", "batch", "unanswered", "sentiment", "wyoming", "homeassistant", "llm",
+)  # fmt: skip
 
 
 def _grouped(data: dict[str, Any]) -> dict[str, Any]:
@@ -230,6 +244,7 @@ class Settings(BaseSettings):
         default_factory=list, description="domains whose resolved intents are sent to devices"
     )
     wyoming: WyomingSettings = Field(default_factory=WyomingSettings)
+    homeassistant: HomeAssistantSettings = Field(default_factory=HomeAssistantSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
 
     @model_validator(mode="before")

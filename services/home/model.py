@@ -88,6 +88,9 @@ class Home:
     areas: tuple[Area, ...] = ()
     entities: tuple[Entity, ...] = ()
     language: str = "en"
+    device_areas: tuple[tuple[str, str], ...] = ()
+    """Device or entity id -> the id of the area it is in, as Home Assistant's registries
+    say: the area a voice satellite speaks from."""
 
     def find_area(self, name: str) -> Area | None:
         """The area called `name` (or one of its aliases), case-insensitively."""
