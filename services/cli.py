@@ -40,6 +40,15 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--plugin", help="model plugin name or path:/dir (default: minilm)")
         sub.add_argument("--cache-dir", type=Path, help="where trained heads are kept")
 
+    def with_home_assistant(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--homeassistant",
+            dest="homeassistant_url",
+            metavar="URL",
+            help="read the home from Home Assistant, http://HOST:8123, instead of --home; its "
+            "token from SLM_MESH_HOMEASSISTANT_TOKEN or SLM_MESH_HOMEASSISTANT_TOKEN_FILE",
+        )
+
     def with_mqtt(sub: argparse.ArgumentParser, flag: str = "--mqtt") -> None:
         sub.add_argument(
             flag, dest="mqtt_url", metavar="URL", help="MQTT broker, mqtt://HOST[:PORT]"
@@ -55,12 +64,14 @@ def _parser() -> argparse.ArgumentParser:
         "and Home Assistant's Wyoming face to it, on --host/--port (default port 10700)",
     )
     with_model(serve)
+    with_home_assistant(serve)
     serve.add_argument("--host", help="listen address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 50051; 0 picks a free one)")
     with_mqtt(serve)
 
     up = commands.add_parser("up", help="start the mesh: broker, intent service, router")
     with_model(up)
+    with_home_assistant(up)
     with_mqtt(up, "--broker")
     up.add_argument("--broker-port", type=int, help="embedded broker's port (default 1883)")
     up.add_argument("--broker-host", help="embedded broker's address (0.0.0.0: the LAN)")
@@ -124,6 +135,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(
         config_file=args.config,
         home=getattr(args, "home", None),
+        homeassistant_url=getattr(args, "homeassistant_url", None),
         plugin=getattr(args, "plugin", None),
         cache_dir=getattr(args, "cache_dir", None),
         host=getattr(args, "host", None),

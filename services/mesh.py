@@ -21,6 +21,8 @@ import structlog
 from slm_mesh.services.fallback.app import running_fallback
 from slm_mesh.services.fallback.fallback import LlmFallback
 from slm_mesh.services.home.files import load_settings_home
+from slm_mesh.services.home.follow import follows_home
+from slm_mesh.services.home.model import Home
 from slm_mesh.services.kit.host import hosting, wait_for_stop_signal
 from slm_mesh.services.kit.service import installed_names, installed_services
 from slm_mesh.services.kit.shared import Shared
@@ -84,7 +86,7 @@ async def running_mesh(settings: Settings) -> AsyncIterator[Mesh]:
         services = list(installed_services().values())
         shared = await stack.enter_async_context(Shared(settings))
         hosted = await stack.enter_async_context(hosting(settings, services, shared=shared))
-        fallback = await stack.enter_async_context(_fallback(settings))
+        fallback = await stack.enter_async_context(_fallback(settings, shared))
         router = await stack.enter_async_context(
             running_router(
                 settings,
@@ -132,8 +134,9 @@ async def wyoming_on_mesh(settings: Settings) -> AsyncIterator[WyomingServer]:
     """A router on the running mesh at `settings.mqtt.url`, with Home Assistant's Wyoming
     face to it: `slm-mesh serve wyoming`, for a Home Assistant far from the mesh's host."""
     async with (
-        _fallback(settings) as fallback,
-        running_router(settings, fallback=fallback) as router,
+        Shared(settings) as shared,
+        _fallback(settings, shared) as fallback,
+        running_router(settings, fallback=fallback, shared=shared) as router,
     ):
         await _seen_intent_service(router)
         async with _wyoming(settings, router.router) as wyoming:
@@ -187,11 +190,20 @@ def broker_access(settings: Settings) -> BrokerAccess | None:
 
 
 @asynccontextmanager
-async def _fallback(settings: Settings) -> AsyncIterator[LlmFallback | None]:
+async def _fallback(settings: Settings, shared: Shared) -> AsyncIterator[LlmFallback | None]:
+    """The LLM fallback, when one is configured, shown the home as it is while it runs."""
     if not settings.llm.url:
         yield None
         return
-    async with running_fallback(settings, home=load_settings_home(settings)) as fallback:
+    follower = await shared.home_follower(role=ROUTER) if follows_home(settings) else None
+    home = follower.home if follower is not None else load_settings_home(settings)
+    async with running_fallback(settings, home=home) as fallback:
+        if follower is not None:
+
+            async def follow(home: Home) -> None:
+                fallback.use_home(home)
+
+            follower.on_change(follow)
         yield fallback
 
 

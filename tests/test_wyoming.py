@@ -7,9 +7,11 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 from brokers import MeshThread
+from fake_home_assistant import TOKEN, fake_home_assistant, home_assistant_shapes
 from wyoming.asr import Transcript
 from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
@@ -21,13 +23,16 @@ from zeroconf.asyncio import AsyncZeroconf
 from slm_mesh.services.contracts.intent import IntentResult
 from slm_mesh.services.contracts.text import CANNOT_HELP
 from slm_mesh.services.errors import InvalidRequestError, UnreadablePayload
+from slm_mesh.services.home.model import Home
 from slm_mesh.services.intent.core import IntentService
 from slm_mesh.services.intent.recognizer import IntentRecognizer
-from slm_mesh.services.mesh import wyoming_on_mesh
+from slm_mesh.services.mesh import running_mesh, wyoming_on_mesh
 from slm_mesh.services.router.answer import Answer
 from slm_mesh.services.router.backends import InProcessIntent
 from slm_mesh.services.router.request import RouterRequest
 from slm_mesh.services.router.router import Router
+from slm_mesh.services.runtime.broker import find_mosquitto
+from slm_mesh.services.settings import Settings
 from slm_mesh.services.wyoming.announce import SERVICE_TYPE, announced, reachable_address
 from slm_mesh.services.wyoming.events import answer_events, describe, request_from
 from slm_mesh.services.wyoming.reader import read_event
@@ -308,3 +313,73 @@ def test_serve_wyoming_answers_from_the_running_mesh(mesh: MeshThread) -> None:
         "HassTurnOff",
         "Kitchen",
     )
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+@pytest.mark.skipif(find_mosquitto() is None, reason="needs mosquitto (.ci/run installs it)")
+def test_assist_on_up_with_the_home_read_from_home_assistant(
+    cache_dir: Path, tmp_path: Path, demo_home: Home, demo_recognizer: IntentRecognizer
+) -> None:
+    """`up` reading its home from Home Assistant: a satellite's area comes from Home
+    Assistant's device registry, and a rename there is understood without a restart."""
+    data = home_assistant_shapes(demo_home)
+    data.devices.append({"id": "satellite-device", "area_id": "kitchen"})
+    data.entities.append(
+        {
+            "entity_id": "assist_satellite.kitchen",
+            "device_id": "satellite-device",
+            "area_id": None,
+            "options": {},
+        }
+    )
+    data.states.append(
+        {
+            "entity_id": "assist_satellite.kitchen",
+            "state": "idle",
+            "attributes": {"friendly_name": "Kitchen Satellite"},
+        }
+    )
+
+    async def run() -> None:
+        async with fake_home_assistant(data) as home_assistant:
+            settings = Settings(cache_dir=cache_dir, port=0).updated(
+                broker_port=0,
+                homeassistant_url=home_assistant.url,
+                homeassistant_token=TOKEN,
+                unanswered_log=tmp_path / "unanswered.jsonl",
+            )
+            async with running_mesh(settings) as mesh:
+                assert mesh.wyoming is not None
+                port = mesh.wyoming.port
+                satellite = {
+                    "conversation_id": "c1",
+                    "device_id": "satellite-device",
+                    "satellite_id": "assist_satellite.kitchen",
+                }
+                (single,) = await _converse(
+                    port, Transcript(text="lights off", language="en", context=satellite).event()
+                )
+                intent = Intent.from_event(single)
+                assert intent.name == "HassTurnOff"
+                assert {e.name: e.value for e in intent.entities}["area"] == "Kitchen"
+
+                lamp = data.state("light.study_desk_lamp")
+                before = json.loads(json.dumps(lamp))
+                lamp["attributes"]["friendly_name"] = "Reading Lamp"
+                await home_assistant.fire(
+                    "state_changed",
+                    {"entity_id": lamp["entity_id"], "old_state": before, "new_state": lamp},
+                )
+                async with asyncio.timeout(20):
+                    while True:
+                        (reply,) = await _converse(
+                            port, Transcript(text="turn on the reading lamp").event()
+                        )
+                        slots = {e.name: e.value for e in Intent.from_event(reply).entities}
+                        if slots.get("name") == "Reading Lamp":
+                            break
+                        await asyncio.sleep(0.1)
+                assert Intent.from_event(reply).name == "HassTurnOn"
+
+    asyncio.run(run())

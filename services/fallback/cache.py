@@ -52,6 +52,9 @@ class ResponseCache(Generic[V]):
         self._entries.move_to_end(key)
         return value
 
+    def clear(self) -> None:
+        self._entries.clear()
+
     def put(self, key: CacheKey, value: V) -> None:
         if self._max == 0:
             return

@@ -84,6 +84,13 @@ class LlmFallback:
         self.timeout_s = timeout_s
         self._response_format = schema.response_format(home)
 
+    def use_home(self, home: Home) -> None:
+        """The home as it is now: the model is shown its names, and answers kept for the
+        old one are forgotten (they may name what is gone)."""
+        self.home = home
+        self._response_format = schema.response_format(home)
+        self.cache.clear()
+
     @classmethod
     def from_config(
         cls, config: FallbackConfig, home: Home, *, http: httpx.AsyncClient | None = None

@@ -125,12 +125,17 @@ class DiscoveryRegistry:
     """The entities discovered so far, keyed by discovery topic, beside the home file."""
 
     def __init__(self, *, base: Home | None = None, prefix: str = "homeassistant") -> None:
-        self.base = base or Home()
         self.prefix = prefix
         self._by_topic: dict[str, DiscoveredEntity] = {}
-        self._file_ids = {entity.id for entity in self.base.entities}
+        self.rebase(base or Home())
+
+    def rebase(self, base: Home) -> None:
+        """Discovery beside another home (the one Home Assistant holds now): its entities
+        and names win over what was announced."""
+        self.base = base
+        self._file_ids = {entity.id for entity in base.entities}
         self._file_names = {
-            name.casefold(): entity.id for entity in self.base.entities for name in entity.names
+            name.casefold(): entity.id for entity in base.entities for name in entity.names
         }
 
     def apply(self, topic: str, payload: bytes) -> DiscoveredEntity | None:
@@ -150,6 +155,10 @@ class DiscoveryRegistry:
                     )
         self._by_topic[topic] = found
         return found
+
+    def _claims_a_home_name(self, found: DiscoveredEntity) -> bool:
+        """An announcement that came before the home took the name (see `apply`)."""
+        return any(name.casefold() in self._file_names for name in found.entity.names)
 
     @property
     def announcements(self) -> tuple[DiscoveredEntity, ...]:
@@ -176,7 +185,7 @@ class DiscoveryRegistry:
         taken = {item.id for item in named}
         entities = {entity.id: entity for entity in self.base.entities}
         for found in self.devices.values():
-            if found.entity.id in self._file_ids:
+            if found.entity.id in self._file_ids or self._claims_a_home_name(found):
                 continue
             area_id = None
             if found.suggested_area:

@@ -1,23 +1,27 @@
-"""The home as Home Assistant MQTT discovery makes it: the home file plus the devices that
-announce themselves, read at start and followed while the process runs. One follower per
-process (`Shared.home_follower`), so its services and its router see one home.
+"""The home while the process runs: the home file, or the home Home Assistant holds (read
+over its WebSocket API and followed), plus the devices that announce themselves over Home
+Assistant MQTT discovery. One follower per process (`Shared.home_follower`), so its
+services and its router see one home.
 
 Discovery configs are retained, so the broker sends them all at once on subscribing; a
 burst is read until none has come for a moment (or for `MAX_BURST_S` in all, so a client
-that never stops publishing costs one update every `MAX_BURST_S`). After each burst that
-changed the home, the listeners are told (the intent service compiles its templates for
-the new names; the router's execution reads the new command topics).
+that never stops publishing costs one update every `MAX_BURST_S`). After each change to
+the home, from either source, the listeners are told (the intent service compiles its
+templates for the new names; the router's execution reads the new command topics).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import structlog
 
 from slm_mesh.services.home.discovery import DiscoveryError, DiscoveryRegistry, discovery_filters
+from slm_mesh.services.home.files import load_settings_home
+from slm_mesh.services.home.homeassistant.source import source_from
 from slm_mesh.services.home.model import Home
 from slm_mesh.services.runtime.mqtt import Message, MqttClient
 from slm_mesh.services.runtime.mqtt_settings import instance_id, mqtt_client
@@ -59,6 +63,12 @@ class HomeFollower:
             self.errors += 1
             log.exception("discovery message skipped", topic=message.topic)
 
+    async def use_base(self, home: Home) -> None:
+        """The home its source holds now (Home Assistant's), with discovery's beside it."""
+        self.registry.rebase(home)
+        if self._merge():
+            await self._tell()
+
     async def read_burst(
         self, client: MqttClient, *, settle_s: float, first: Message | None = None
     ) -> bool:
@@ -74,12 +84,20 @@ class HomeFollower:
             except TimeoutError:
                 break
             self.apply(message)
+        return self._merge()
+
+    def _merge(self) -> bool:
+        """True when the merged home changed."""
         home = self.registry.merged_home()
         if home == self._home:
             return False
         self._home = home
         self.version += 1
         return True
+
+    async def _tell(self) -> None:
+        for listener in self._listeners:
+            await listener(self._home)
 
     async def _follow(self, client: MqttClient, settle_s: float) -> None:
         while True:
@@ -89,26 +107,43 @@ class HomeFollower:
                     devices=len(self.registry.devices),
                     entities=len(self._home.entities),
                 )
-                for listener in self._listeners:
-                    await listener(self._home)
+                await self._tell()
+
+
+def follows_home(settings: Settings) -> bool:
+    """Whether the home can change while the process runs: read from Home Assistant, or
+    with what MQTT discovery announces."""
+    return bool(settings.homeassistant.url) or (settings.discovery and bool(settings.mqtt.url))
 
 
 @asynccontextmanager
 async def following(
-    settings: Settings, base: Home, *, role: str, settle_s: float = 1.0
+    settings: Settings, *, role: str, settle_s: float = 1.0
 ) -> AsyncIterator[HomeFollower]:
-    """A follower that has read what discovery announces now, following until the context
-    exits; if following dies, the context ends with its error (`supervise`)."""
+    """A follower that has read the home (from Home Assistant, once it answers, else from
+    the file) and what discovery announces now, following both until the context exits;
+    if following dies, the context ends with its error (`supervise`)."""
+    source = source_from(settings)
+    base = await source.first_home() if source is not None else load_settings_home(settings)
     follower = HomeFollower(base=base, prefix=settings.discovery_prefix)
-    client_id = instance_id("discovery")
-    async with mqtt_client(settings, client_id=client_id, role=role) as client:
-        for topic_filter in discovery_filters(settings.discovery_prefix):
-            await client.subscribe(topic_filter)
-        await follower.read_burst(client, settle_s=0.5)
-        log.info("discovered devices", devices=len(follower.registry.devices))
-        async with asyncio.TaskGroup() as group:
-            task = group.create_task(supervised(follower._follow(client, settle_s), "discovery"))
-            try:
-                yield follower
-            finally:
+    async with contextlib.AsyncExitStack() as stack, asyncio.TaskGroup() as group:
+        tasks = []
+        if settings.discovery and settings.mqtt.url:
+            client_id = instance_id("discovery")
+            client = await stack.enter_async_context(
+                mqtt_client(settings, client_id=client_id, role=role)
+            )
+            for topic_filter in discovery_filters(settings.discovery_prefix):
+                await client.subscribe(topic_filter)
+            await follower.read_burst(client, settle_s=0.5)
+            log.info("discovered devices", devices=len(follower.registry.devices))
+            follow = follower._follow(client, settle_s)
+            tasks.append(group.create_task(supervised(follow, "discovery")))
+        if source is not None:
+            follow = source.follow(follower.use_base, home=base)
+            tasks.append(group.create_task(supervised(follow, "home assistant")))
+        try:
+            yield follower
+        finally:
+            for task in tasks:
                 task.cancel()

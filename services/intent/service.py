@@ -20,6 +20,7 @@ from threadpoolctl import threadpool_limits
 from slm_mesh.services.contracts.info import ServiceInfo
 from slm_mesh.services.contracts.intent import CONTRACT, IntentRequest, IntentResult
 from slm_mesh.services.home.files import load_settings_home
+from slm_mesh.services.home.follow import follows_home
 from slm_mesh.services.home.model import Home
 from slm_mesh.services.intent.core import IntentService
 from slm_mesh.services.intent.recognizer import IntentRecognizer
@@ -88,7 +89,7 @@ async def start(settings: Settings, shared: Shared) -> AsyncIterator[Started[Any
     the shared encoder, the heads (cached, or trained now) and the micro-batching service.
     A background task that dies ends the context with its error."""
     follower = None
-    if settings.discovery and settings.mqtt.url:
+    if follows_home(settings):
         follower = await shared.home_follower(role="intent")
     home = follower.home if follower is not None else load_settings_home(settings)
     embedder = await shared.encoder(settings.plugin)

@@ -1,5 +1,6 @@
 """What the services of one process share: one sentence encoder per plugin, and one
-follower of the home (Home Assistant discovery), for the services and the router alike."""
+follower of the home (from Home Assistant, with what MQTT discovery adds), for the services
+and the router alike."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from dataclasses import dataclass, field
 from types import TracebackType
 
 from slm_mesh.services.contracts.info import ModelInfo
-from slm_mesh.services.home.files import load_settings_home
 from slm_mesh.services.home.follow import HomeFollower, following
 from slm_mesh.services.runtime.onnx_session import Embedder, cpu_int8_support
 from slm_mesh.services.runtime.plugins import load_plugin
@@ -42,9 +42,8 @@ class Shared:
         """The process's one follower of the home, started by the first to ask (logged in
         as its `role`), until this `Shared` closes."""
         if self._follower is None:
-            base = load_settings_home(self.settings)
             self._follower = await self._stack.enter_async_context(
-                following(self.settings, base, role=role)
+                following(self.settings, role=role)
             )
         return self._follower
 

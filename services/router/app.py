@@ -12,7 +12,8 @@ from importlib import metadata
 import structlog
 
 from slm_mesh.services.home.files import load_settings_home
-from slm_mesh.services.home.follow import HomeFollower
+from slm_mesh.services.home.follow import HomeFollower, follows_home
+from slm_mesh.services.home.model import Home
 from slm_mesh.services.kit.mqtt_face import announce, status_will
 from slm_mesh.services.kit.shared import Shared
 from slm_mesh.services.router.backends import (
@@ -51,6 +52,12 @@ SESSION_EXPIRY_S = 300
 def unanswered_log(settings: Settings) -> UnansweredLog:
     path = settings.unanswered.log or settings.cache_dir / "unanswered" / "unanswered.jsonl"
     return UnansweredLog(path=path, max_bytes=settings.unanswered.log_max_bytes)
+
+
+def device_areas(settings: Settings, home: Home | None) -> dict[str, str]:
+    """The area each device speaks from: as Home Assistant's registries place it (a voice
+    satellite's device and entity ids), then as the settings' devices table says (it wins)."""
+    return {**dict(home.device_areas if home is not None else ()), **settings.devices}
 
 
 def _home_edge(
@@ -95,7 +102,7 @@ async def running_router(
     async with contextlib.AsyncExitStack() as stack:
         if shared is None:
             shared = await stack.enter_async_context(Shared(settings))
-        follower = await shared.home_follower(role=ROUTER) if settings.discovery else None
+        follower = await shared.home_follower(role=ROUTER) if follows_home(settings) else None
         client = await stack.enter_async_context(
             mqtt_client(
                 settings,
@@ -129,9 +136,15 @@ async def running_router(
             ),
             fallback=fallback,
             unanswered=unanswered_log(settings),
-            devices=settings.devices,
+            devices=device_areas(settings, follower.home if follower else None),
             default_deadline_s=settings.deadline_ms / 1000,
         )
+        if follower is not None:
+
+            async def follow(home: Home) -> None:
+                router.devices = device_areas(settings, home)
+
+            follower.on_change(follow)
         edge = RouterEdge(
             client=client,
             topics=topics,
