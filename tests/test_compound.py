@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from slm_mesh.services.router.compound import MAX_PARTS, split_command
+from slm_mesh.services.contracts.intent import IntentResult, SlotValue
+from slm_mesh.services.router.compound import MAX_PARTS, is_compound, split_command
 
 
 def test_two_commands_joined_by_and_are_two_parts() -> None:
@@ -86,3 +87,62 @@ def test_more_than_the_most_parts_is_not_split() -> None:
 def test_exactly_the_most_parts_is_split() -> None:
     text = " and ".join(f"turn on lamp {n}" for n in range(MAX_PARTS))
     assert split_command(text) == [f"turn on lamp {n}" for n in range(MAX_PARTS)]
+
+
+def _result(
+    text: str, intent: str | None, confidence: float = 1.0, **slots: SlotValue
+) -> IntentResult:
+    return IntentResult(text, intent, dict(slots), confidence, tier="slm")
+
+
+LIGHTS_OFF = _result("turn off the kitchen lights", "HassTurnOff", area="Kitchen", domain="light")
+LOCK = _result("lock the front door", "HassTurnOn", name="Front Lock", domain="lock")
+
+
+def test_two_sure_commands_joined_by_and_are_a_compound() -> None:
+    whole = _result(
+        "turn off the kitchen lights and lock the front door",
+        "HassTurnOff",
+        0.9,
+        area="Kitchen",
+        domain="light",
+    )
+    assert is_compound(whole, [LIGHTS_OFF, LOCK])
+
+
+def test_two_sure_commands_set_apart_by_a_comma_are_a_compound() -> None:
+    whole = _result("turn off the kitchen lights, lock the front door", "HassTurnOff", 0.9)
+    assert is_compound(whole, [LIGHTS_OFF, LOCK])
+
+
+def test_a_command_beside_its_reason_is_one_command() -> None:
+    whole = _result(
+        "drop the living room blinds, the sun's in my eyes",
+        "HassTurnOff",
+        0.47,
+        name="Living Room Blinds",
+    )
+    blinds = _result("drop the living room blinds", "HassTurnOff", 0.97, name="Living Room Blinds")
+    reason = _result("the sun's in my eyes", "HassTurnOn", 0.88, domain="light")
+    assert not is_compound(whole, [blinds, reason])
+
+
+def test_a_part_the_whole_already_says_is_not_a_second_command() -> None:
+    whole = _result("hold it and pause the music", "HassMediaPause", 1.0, domain="media_player")
+    hold = _result("hold it", "HassMediaPause", 0.82)
+    pause = _result("pause the music", "HassMediaPause", 1.0, domain="media_player")
+    assert not is_compound(whole, [hold, pause])
+
+
+def test_never_mind_or_a_part_not_understood_keeps_the_whole() -> None:
+    whole = _result("ok and unpause the telly", "HassMediaUnpause", 0.92)
+    unpause = _result("unpause the telly", "HassMediaUnpause", 0.97)
+    assert not is_compound(whole, [_result("ok", "HassNevermind", 0.84), unpause])
+    assert not is_compound(whole, [_result("ok", None, 0.3), unpause])
+
+
+def test_a_sentence_a_template_matched_whole_is_one_command() -> None:
+    whole = IntentResult(
+        "turn on the kitchen and lounge lights", "HassTurnOn", {}, 1.0, tier="template"
+    )
+    assert not is_compound(whole, [LIGHTS_OFF, LOCK])

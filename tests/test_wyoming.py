@@ -20,11 +20,12 @@ from wyoming.intent import Intent, NotRecognized
 from zeroconf import IPVersion
 from zeroconf.asyncio import AsyncZeroconf
 
-from slm_mesh.services.contracts.intent import IntentResult
+from slm_mesh.services.contracts.intent import IntentRequest, IntentResult
 from slm_mesh.services.contracts.text import CANNOT_HELP
 from slm_mesh.services.errors import InvalidRequestError, UnreadablePayload
 from slm_mesh.services.home.model import Home
 from slm_mesh.services.intent.core import IntentService
+from slm_mesh.services.intent.evaluate import load_cases
 from slm_mesh.services.intent.recognizer import IntentRecognizer
 from slm_mesh.services.mesh import running_mesh, wyoming_on_mesh
 from slm_mesh.services.router.answer import Answer
@@ -38,6 +39,7 @@ from slm_mesh.services.wyoming.events import answer_events, describe, request_fr
 from slm_mesh.services.wyoming.reader import read_event
 from slm_mesh.services.wyoming.server import WyomingServer, running_wyoming
 
+DATA = Path(__file__).resolve().parent / "data"
 REQUEST = RouterRequest(id="r1", text="turn off the kitchen lights and lock the front door")
 OFF = IntentResult("turn off the kitchen lights", "HassTurnOff", {"area": "Kitchen"}, 0.9)
 LOCK = IntentResult("lock the front door", "HassTurnOn", {"name": "Front Lock"}, 0.9)
@@ -383,3 +385,43 @@ def test_assist_on_up_with_the_home_read_from_home_assistant(
                 assert Intent.from_event(reply).name == "HassTurnOn"
 
     asyncio.run(run())
+
+
+@pytest.mark.slow
+def test_home_assistant_receives_the_intents_the_intent_service_finds(
+    demo_recognizer: IntentRecognizer,
+) -> None:
+    """The development cases, each spoken from a satellite in its case's area: what comes
+    over Wyoming is what the intent service answers (the router adds nothing wrong, such as
+    splitting a command from its reason as if they were two commands)."""
+    cases = load_cases(DATA / "dev_examples.yaml")
+    devices = {f"satellite-{case.area}": case.area for case in cases if case.area}
+
+    async def run() -> list[list[Event]]:
+        async with IntentService(recognizer=demo_recognizer) as service:
+            router = Router(intent=InProcessIntent(service=service), devices=devices)
+            async with running_wyoming(
+                router, host="127.0.0.1", port=0, version="test", plugin="minilm"
+            ) as server:
+                answers = []
+                for case in cases:
+                    context = {"satellite_id": f"satellite-{case.area}"} if case.area else {}
+                    transcript = Transcript(text=case.text, language="en", context=context)
+                    answers.append(await _converse(server.port, transcript.event()))
+                return answers
+
+    answers = asyncio.run(run())
+
+    direct = demo_recognizer.recognize_batch(
+        [IntentRequest(text=case.text, area=case.area) for case in cases]
+    )
+    for case, events, expected in zip(cases, answers, direct, strict=True):
+        if expected.intent is None:
+            assert _types(events) == ["not-recognized"], case.text
+            continue
+        assert _types(events) == ["intent"], case.text
+        intent = Intent.from_event(events[0])
+        assert intent.name == expected.intent, case.text
+        assert {e.name: e.value for e in intent.entities} == {
+            name: value for name, value in expected.slots.items()
+        }, case.text

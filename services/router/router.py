@@ -22,7 +22,7 @@ from slm_mesh.services.contracts.intent import IntentResult
 from slm_mesh.services.contracts.text import CANNOT_HELP
 from slm_mesh.services.errors import SlmMeshError
 from slm_mesh.services.router.answer import Answer
-from slm_mesh.services.router.compound import split_command
+from slm_mesh.services.router.compound import is_compound, split_command
 from slm_mesh.services.router.request import RouterRequest, Task
 from slm_mesh.services.router.tasks import pick_task, task_text
 from slm_mesh.services.router.unanswered import UnansweredLog
@@ -143,7 +143,7 @@ class Router:
             [request.text, *parts], area=area, timeout_s=self._remaining(deadline)
         )
         whole, part_results = results[0], results[1:]
-        if parts and whole.tier != "template" and all(r.intent for r in part_results):
+        if is_compound(whole, part_results):
             return Answer.for_intents(
                 request, part_results, reason=f"compound: {len(parts)} commands"
             )
