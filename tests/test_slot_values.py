@@ -2,9 +2,8 @@
 
 import pytest
 
-from slm_mesh.services.intent import values
-from slm_mesh.services.intent.numbers import words_to_digits
-from slm_mesh.services.intent.slots import normalize
+from slm_mesh.services.language import values
+from slm_mesh.services.language.numbers import normalize, words_to_digits
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ import pytest
 
 from slm_mesh.services.contracts.intent import SlotValue
 from slm_mesh.services.home.model import parse_home
-from slm_mesh.services.intent.mentions import MentionFinder
 from slm_mesh.services.intent.slots import Label, SlotResolver
+from slm_mesh.services.language.mentions import MentionFinder
 
 HOME = parse_home("""
 floors:

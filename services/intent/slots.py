@@ -8,15 +8,14 @@ incomplete, so the recognizer can try the next label or decline.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from slm_mesh.services.contracts.intent import SlotValue
 from slm_mesh.services.home.domains import INTENT_DOMAINS, TARGETED
 from slm_mesh.services.home.model import Area, Entity, Floor, Home
-from slm_mesh.services.intent import values
-from slm_mesh.services.intent.mentions import MentionFinder, Mentions
-from slm_mesh.services.intent.numbers import words_to_digits
+from slm_mesh.services.language import values
+from slm_mesh.services.language.mentions import MentionFinder, Mentions
+from slm_mesh.services.language.numbers import normalize
 
 OUT_OF_SCOPE = "OutOfScope"
 #: Fixed template slots that are part of what a sentence asks, so part of the label.
@@ -71,14 +70,6 @@ class Resolution:
     slots: dict[str, SlotValue]
     complete: bool
     """False when the intent's required slots are missing from the sentence."""
-
-
-def normalize(text: str) -> str:
-    """Lower case, number words as digits, punctuation that carries no meaning dropped."""
-    text = text.casefold().replace("\u2019", "'")
-    text = re.sub(r"[^\w\s'%°.-]", " ", text)
-    text = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", text)
-    return " ".join(words_to_digits(text).split())
 
 
 _LIST_INTENTS = {

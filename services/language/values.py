@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from slm_mesh.services.intent.numbers import as_number
+from slm_mesh.services.language.numbers import as_number
 
 #: Colours Home Assistant's `color` list knows in English, and a few more.
 COLORS = (

@@ -71,3 +71,11 @@ def _read_tens(words: list[str], i: int) -> tuple[int, int]:
 def as_number(value: float) -> int | float:
     """Whole numbers as int, so that `40.0` compares and prints as `40`."""
     return int(value) if float(value).is_integer() else value
+
+
+def normalize(text: str) -> str:
+    """Lower case, number words as digits, punctuation that carries no meaning dropped."""
+    text = text.casefold().replace("\u2019", "'")
+    text = re.sub(r"[^\w\s'%°.-]", " ", text)
+    text = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", text)
+    return " ".join(words_to_digits(text).split())
