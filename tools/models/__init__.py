@@ -1,0 +1,1 @@
+"""Build steps that make model folders in the cache directory (`slm-mesh models`)."""
