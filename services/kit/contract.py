@@ -7,6 +7,10 @@ line every service takes the same JSON envelope:
 
     {...one request...}                      -> {...one answer...}
     {"requests": [{...}, {...}]}             -> {"results": [{...}, {...}]}
+
+A service that writes its answer bit by bit (code, as a model generates it) also streams
+it: over gRPC a server-streaming method (`StreamBinding`), over MQTT `{..., "stream": true}`,
+answered with `{"chunk": "...", "attempt": 0}` messages and then the answer.
 """
 
 from __future__ import annotations
@@ -24,6 +28,28 @@ Ans = TypeVar("Ans")
 
 
 @dataclass(frozen=True)
+class Piece:
+    """A bit of an answer as it is written; a new `attempt` replaces what came before."""
+
+    text: str
+    attempt: int = 0
+
+
+@dataclass(frozen=True)
+class StreamBinding(Generic[Req, Ans]):
+    """The protobuf side of a server-streaming method: one request in, `Piece`s out as
+    they are written, then the complete answer as the last message."""
+
+    method: str
+    request_type: type[ProtoMessage]
+    response_type: type[ProtoMessage]
+    request_from_proto: Callable[[Any], Req]
+    request_to_proto: Callable[[Req], ProtoMessage]
+    part_to_proto: Callable[[Piece | Ans], ProtoMessage]
+    part_from_proto: Callable[[Any], Piece | Ans]
+
+
+@dataclass(frozen=True)
 class GrpcBinding(Generic[Req, Ans]):
     """The protobuf side: one batch method of one gRPC service, plus `Describe`."""
 
@@ -38,6 +64,8 @@ class GrpcBinding(Generic[Req, Ans]):
     """The requests and the call's request id, as the batch request message."""
     answers_to_proto: Callable[[Sequence[Ans]], ProtoMessage]
     answers_from_proto: Callable[[Any], list[Ans]]
+    stream: StreamBinding[Req, Ans] | None = None
+    """A streaming method beside the batch one, for a core that can stream."""
 
 
 @dataclass(frozen=True)

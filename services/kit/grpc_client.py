@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
@@ -25,7 +25,7 @@ from slm_mesh.services.errors import (
     ServiceUnavailable,
     SlmMeshError,
 )
-from slm_mesh.services.kit.contract import Contract
+from slm_mesh.services.kit.contract import Contract, Piece
 from slm_mesh.v1 import service_info_pb2
 
 Req = TypeVar("Req")
@@ -46,6 +46,7 @@ class ServiceClient(Generic[Req, Ans]):
         self._timeout = timeout
         self._channel: grpc.aio.Channel | None = None
         self._call: Any = None
+        self._stream: Any = None
         self._describe: Any = None
 
     async def __aenter__(self) -> Self:
@@ -57,6 +58,12 @@ class ServiceClient(Generic[Req, Ans]):
             request_serializer=binding.request_type.SerializeToString,
             response_deserializer=binding.response_type.FromString,
         )
+        if binding.stream is not None:
+            self._stream = self._channel.unary_stream(
+                f"/{binding.service}/{binding.stream.method}",
+                request_serializer=binding.stream.request_type.SerializeToString,
+                response_deserializer=binding.stream.response_type.FromString,
+            )
         self._describe = self._channel.unary_unary(
             f"/{binding.service}/Describe",
             request_serializer=service_info_pb2.DescribeRequest.SerializeToString,
@@ -72,7 +79,7 @@ class ServiceClient(Generic[Req, Ans]):
     ) -> None:
         if self._channel is not None:
             await self._channel.close()
-            self._channel = self._call = self._describe = None
+            self._channel = self._call = self._stream = self._describe = None
 
     def _channel_open(self) -> grpc.aio.Channel:
         if self._channel is None:
@@ -88,11 +95,25 @@ class ServiceClient(Generic[Req, Ans]):
         try:
             response = await self._call(message, timeout=timeout or self._timeout)
         except grpc.aio.AioRpcError as err:
-            error = _ERRORS.get(err.code())
-            if error is not None:
-                raise error(err.details() or err.code().name) from err
+            _raise_known(err)
             raise
         return self._contract.grpc.answers_from_proto(response)
+
+    async def stream(
+        self, request: Req, *, timeout: float | None = None
+    ) -> AsyncIterator[Piece | Ans]:
+        """The answer's pieces as the service writes them, then the answer, last."""
+        self._channel_open()
+        binding = self._contract.grpc.stream
+        if binding is None or self._stream is None:
+            raise ValueError(f"{self._contract.grpc.service} has no streaming method")
+        call = self._stream(binding.request_to_proto(request), timeout=timeout or self._timeout)
+        try:
+            async for message in call:
+                yield binding.part_from_proto(message)
+        except grpc.aio.AioRpcError as err:
+            _raise_known(err)
+            raise
 
     async def describe(self) -> service_info_pb2.ServiceInfo:
         self._channel_open()
@@ -127,6 +148,13 @@ class ServiceClient(Generic[Req, Ans]):
                 last = health_pb2.HealthCheckResponse.ServingStatus.Name(status)
             await asyncio.sleep(poll)
         raise TimeoutError(f"{self._target} not SERVING after {timeout} s (last: {last})")
+
+
+def _raise_known(err: grpc.aio.AioRpcError) -> None:
+    """Raise the mesh's error for a status it knows; return for any other."""
+    error = _ERRORS.get(err.code())
+    if error is not None:
+        raise error(err.details() or err.code().name) from err
 
 
 def remote_failure(service: str, target: str, err: grpc.aio.AioRpcError) -> SlmMeshError:

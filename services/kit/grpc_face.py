@@ -5,11 +5,13 @@ Protobuf messages become the contract's dataclasses here and the core's answers 
 the same way; the batch size is checked before the core runs; the call's deadline bounds
 the core's work, which is cancelled (and its queued texts dropped) when the caller goes;
 every failure ends that one call with a status code (`wire_errors`), never the server.
+A core that streams (`StreamingCore`) also gets the contract's streaming method.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any, Generic, TypeVar
 
 import grpc
@@ -17,7 +19,7 @@ import structlog
 
 from slm_mesh.services.contracts.info import ServiceInfo
 from slm_mesh.services.kit.contract import Contract
-from slm_mesh.services.kit.service import Core
+from slm_mesh.services.kit.service import Core, StreamingCore
 from slm_mesh.services.wire_errors import error_code, grpc_status
 from slm_mesh.v1 import service_info_pb2
 
@@ -47,6 +49,12 @@ class GrpcFace(Generic[Req, Ans]):
                 response_serializer=service_info_pb2.ServiceInfo.SerializeToString,
             ),
         }
+        if binding.stream is not None and isinstance(self._core, StreamingCore):
+            handlers[binding.stream.method] = grpc.unary_stream_rpc_method_handler(
+                self._stream,
+                request_deserializer=binding.stream.request_type.FromString,
+                response_serializer=binding.stream.response_type.SerializeToString,
+            )
         server.add_generic_rpc_handlers(
             (grpc.method_handlers_generic_handler(binding.service, handlers),)
         )
@@ -63,7 +71,6 @@ class GrpcFace(Generic[Req, Ans]):
 
     async def _call(self, message: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         binding = self._contract.grpc
-        bound = log.bind(rpc=binding.method, request_id=getattr(message, "request_id", ""))
         try:
             requests = binding.requests_from_proto(message)
             self._contract.check_batch(len(requests))
@@ -76,9 +83,40 @@ class GrpcFace(Generic[Req, Ans]):
                 raise RuntimeError(f"{len(answers)} answers for {len(requests)} requests")
             return binding.answers_to_proto(answers)
         except Exception as err:
-            if error_code(err) == "internal":
-                bound.exception("call failed", service=binding.service)
-            code, details = grpc_status(err)
+            request_id = getattr(message, "request_id", "")
+            await self._abort(err, context, method=binding.method, request_id=request_id)
+            raise AssertionError("context.abort returned") from err  # abort always raises
+
+    async def _stream(
+        self, message: Any, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[Any]:
+        stream = self._contract.grpc.stream
+        if stream is None or not isinstance(self._core, StreamingCore):
+            raise RuntimeError("registered without a streaming core")
+        try:
+            request = stream.request_from_proto(message)
+            remaining = context.time_remaining()
+            if remaining is not None and remaining <= 0:
+                raise TimeoutError
+            async with asyncio.timeout(remaining):
+                async for part in self._core.stream(request):
+                    yield stream.part_to_proto(part)
+        except Exception as err:
+            await self._abort(err, context, method=stream.method)
+
+    async def _abort(
+        self,
+        err: Exception,
+        context: grpc.aio.ServicerContext[Any, Any],
+        *,
+        method: str,
+        request_id: str = "",
+    ) -> None:
+        """End the call with the error's status (called while handling `err`: a bug is
+        logged with its traceback)."""
+        bound = log.bind(rpc=method, request_id=request_id)
+        if error_code(err) == "internal":
+            bound.exception("call failed", service=self._contract.grpc.service)
+        code, details = grpc_status(err)
         bound.info("call refused", code=code.name, details=details)
         await context.abort(code, details)
-        raise AssertionError("context.abort returned")  # abort always raises

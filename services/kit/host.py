@@ -24,8 +24,14 @@ import grpc
 import structlog
 
 from slm_mesh.services.kit.grpc_face import GrpcFace
-from slm_mesh.services.kit.mqtt_face import MqttServiceEdge, json_handler, on_mqtt
-from slm_mesh.services.kit.service import Core, Service, Started
+from slm_mesh.services.kit.mqtt_face import (
+    MqttServiceEdge,
+    StreamHandler,
+    json_handler,
+    json_stream_handler,
+    on_mqtt,
+)
+from slm_mesh.services.kit.service import Core, Service, Started, StreamingCore
 from slm_mesh.services.kit.shared import Shared
 from slm_mesh.services.runtime.grpc_server import GrpcServer
 from slm_mesh.services.settings import Settings
@@ -79,6 +85,7 @@ async def hosting(
                         info=ready.info,
                         max_in_flight=4 * settings.batch.max_size,
                         max_payload_bytes=service.contract.max_payload_bytes,
+                        stream=_stream_handler(service, ready.core),
                     )
                 )
         await server.set_serving(True)
@@ -89,6 +96,12 @@ async def hosting(
         )
         yield Hosted(port=port, started=started, on_mqtt=edges)
     log.info("stopped", services=",".join(s.name for s in services))
+
+
+def _stream_handler(service: Service[Any, Any], core: Core[Any, Any]) -> StreamHandler | None:
+    if service.contract.grpc.stream is None or not isinstance(core, StreamingCore):
+        return None
+    return json_stream_handler(service.contract, core)
 
 
 async def wait_for_stop_signal() -> None:

@@ -4,8 +4,10 @@ service's results topic, and announce the instance with a retained status and a 
 
 The service itself is one coroutine, `handle(body) -> answer`, which knows nothing of MQTT
 (`json_handler` makes it from a contract and a core); it raises InvalidRequestError for
-what it refuses. Status and answers are signed with the
-mesh's key (`mesh_key`) and name the instance, so the router can tell them from a forgery.
+what it refuses. A core that streams also answers `{..., "stream": true}` with its pieces,
+`{"chunk": "...", "attempt": 0}`, on the reply address, before the answer. Status and
+answers are signed with the mesh's key (`mesh_key`) and name the instance, so the router
+can tell them from a forgery.
 A message that cannot be handled costs that message: it is answered with an error where
 it has a reply address under the mesh's reply topics, else counted and dropped.
 """
@@ -24,8 +26,8 @@ import structlog
 
 from slm_mesh.services.contracts.info import ServiceInfo
 from slm_mesh.services.errors import InvalidRequestError
-from slm_mesh.services.kit.contract import Contract
-from slm_mesh.services.kit.service import Core
+from slm_mesh.services.kit.contract import Contract, Piece
+from slm_mesh.services.kit.service import Core, StreamingCore
 from slm_mesh.services.runtime.json_payload import MAX_PAYLOAD_BYTES
 from slm_mesh.services.runtime.mesh_key import MeshKey
 from slm_mesh.services.runtime.mqtt import Message, MqttClient, Will
@@ -50,6 +52,8 @@ from slm_mesh.services.wire_errors import error_json, error_json_for
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+StreamHandler = Callable[[dict[str, Any]], AsyncIterator[dict[str, Any]]]
+"""Pieces of the answer (`{"chunk", "attempt"}`), then the answer, last."""
 Req = TypeVar("Req")
 Ans = TypeVar("Ans")
 
@@ -92,6 +96,22 @@ def json_handler(contract: Contract[Req, Ans], core: Core[Req, Ans]) -> Handler:
         return contract.answers_to_envelope(answers, batch=batch)
 
     return handle
+
+
+def json_stream_handler(
+    contract: Contract[Req, Ans], core: StreamingCore[Req, Ans]
+) -> StreamHandler:
+    """A streaming core behind the JSON envelope of one request."""
+
+    async def stream(body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        request = contract.request_from_json(body, "request")
+        async for part in core.stream(request):
+            if isinstance(part, Piece):
+                yield {"chunk": part.text, "attempt": part.attempt}
+            else:
+                yield contract.answer_to_json(part)
+
+    return stream
 
 
 @dataclass
@@ -158,6 +178,7 @@ class MqttServiceEdge:
     shared_subscriptions: bool = True
     max_in_flight: int = 64
     max_payload_bytes: int = MAX_PAYLOAD_BYTES
+    stream: StreamHandler | None = None
     counts: EdgeCounts = field(default_factory=EdgeCounts)
 
     @property
@@ -221,7 +242,10 @@ class MqttServiceEdge:
             if remaining is not None and remaining <= 0:
                 raise TimeoutError
             async with asyncio.timeout(remaining):
-                answer = await self.handle(body)
+                if body.get("stream") is True and self.stream is not None:
+                    answer = await self._stream_answer(message, body, self.stream)
+                else:
+                    answer = await self.handle(body)
         except InvalidRequestError as err:
             await self._refuse(message, body, str(err))
             return
@@ -239,6 +263,19 @@ class MqttServiceEdge:
         await self.client.publish(
             self.topics.service_results(self.service), json.dumps(answer, ensure_ascii=False)
         )
+
+    async def _stream_answer(
+        self, message: Message, body: dict[str, Any], stream: StreamHandler
+    ) -> dict[str, Any]:
+        """Send each piece to the requester as it comes; the last part is the answer."""
+        answer: dict[str, Any] | None = None
+        async for part in stream(body):
+            if answer is not None:
+                await self._reply(message, body, answer)
+            answer = part
+        if answer is None or "chunk" in answer:
+            raise RuntimeError("the stream ended without an answer")
+        return answer
 
     async def _refuse(self, message: Message, body: dict[str, Any] | None, why: str) -> None:
         self.counts.errors += 1
@@ -273,6 +310,7 @@ async def on_mqtt(
     info: ServiceInfo,
     max_in_flight: int,
     max_payload_bytes: int = MAX_PAYLOAD_BYTES,
+    stream: StreamHandler | None = None,
 ) -> AsyncIterator[MqttServiceEdge]:
     """A service on the mesh: a replica in the service's shared group, logged in as the
     service's role, announced by a retained status and a last will. If serving dies, the
@@ -294,6 +332,7 @@ async def on_mqtt(
             shared_subscriptions=settings.mqtt.shared_subscriptions,
             max_in_flight=max_in_flight,
             max_payload_bytes=max_payload_bytes,
+            stream=stream,
         )
         await edge.start()
         async with asyncio.TaskGroup() as group:

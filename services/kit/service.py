@@ -11,16 +11,16 @@ A core is batch in, batch out, and knows nothing of gRPC or MQTT: it raises
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from slm_mesh.services.contracts.info import ServiceInfo
 from slm_mesh.services.errors import PluginError
-from slm_mesh.services.kit.contract import Contract
+from slm_mesh.services.kit.contract import Contract, Piece
 from slm_mesh.services.settings import Settings
 
 if TYPE_CHECKING:  # loading the encoder's modules (numpy) waits until a service starts
@@ -36,6 +36,13 @@ Ans_co = TypeVar("Ans_co", covariant=True)
 class Core(Protocol[Req_contra, Ans_co]):
     async def handle(self, requests: Sequence[Req_contra]) -> Sequence[Ans_co]:
         """One answer per request, in order; InvalidRequestError for what is refused."""
+        ...
+
+
+@runtime_checkable
+class StreamingCore(Core[Req_contra, Ans_co], Protocol[Req_contra, Ans_co]):
+    def stream(self, request: Req_contra) -> AsyncIterator[Piece | Ans_co]:
+        """The answer's pieces as they are written, then the answer itself, last."""
         ...
 
 
