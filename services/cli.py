@@ -94,6 +94,22 @@ def _parser() -> argparse.ArgumentParser:
     plugin.add_argument("--licence", default="unknown", help="the model's licence")
     plugin.add_argument("--description", default="", help="one line about the model")
 
+    models = commands.add_parser(
+        "models", help="build model folders in the cache directory, once (the models extra)"
+    )
+    model_commands = models.add_subparsers(dest="models_command", required=True)
+    build = model_commands.add_parser(
+        "build", help="make a model's onnxruntime-genai folder from its pinned source"
+    )
+    build.add_argument("name", choices=["smollm2"], help="the recipe")
+    build.add_argument(
+        "--source", type=Path, help="its wheel or .gguf (default: the installed package)"
+    )
+    build.add_argument("--force", action="store_true", help="build again even when built")
+    build.add_argument("--cache-dir", type=Path, help="where models are kept")
+    listing = model_commands.add_parser("list", help="the recipes: built or not, size, where")
+    listing.add_argument("--cache-dir", type=Path, help="where models are kept")
+
     files = commands.add_parser(
         "broker-files", help="logins and ACL for your own Mosquitto, as the embedded one has"
     )
@@ -108,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
     with_model(ask)
 
     evaluate = commands.add_parser("eval", help="score a service on labelled cases")
-    evaluate.add_argument("service", choices=["intent", "sentiment", "summarize"])
+    evaluate.add_argument("service", choices=["intent", "sentiment", "summarize", "code"])
     evaluate.add_argument(
         "--cases", type=Path, action="append", required=True, help="cases YAML (repeatable)"
     )
@@ -118,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
     with_model(evaluate)
 
     bench = commands.add_parser("bench", help="benchmark a service against its baselines")
-    bench.add_argument("service", choices=["intent", "mesh", "sentiment", "summarize"])
+    bench.add_argument("service", choices=["intent", "mesh", "sentiment", "summarize", "code"])
     bench.add_argument("--seconds", type=float, default=4.0, help="per throughput measurement")
     bench.add_argument("--json", action="store_true", help="print results as JSON")
     with_model(bench)
@@ -257,6 +273,18 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from slm_mesh.tools.bench.mesh import run_mesh_bench
 
         return run_mesh_bench(settings, seconds=args.seconds, as_json=args.json)
+    if args.command == "models":
+        from slm_mesh.tools.models.commands import build_command, list_command
+
+        if args.models_command == "build":
+            return build_command(
+                args.name, cache_dir=settings.cache_dir, source=args.source, force=args.force
+            )
+        return list_command(cache_dir=settings.cache_dir)
+    if args.command == "bench" and args.service == "code":
+        from slm_mesh.tools.bench.code import run_bench as run_code_bench
+
+        return run_code_bench(settings)
     if args.command == "bench" and args.service == "sentiment":
         from slm_mesh.tools.bench.sentiment import run_bench as run_sentiment_bench
 
@@ -294,10 +322,17 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _evaluate_other(args: argparse.Namespace, settings: Settings) -> int:
     """Sentiment: accuracy on a TSV of text and label; summarize: ROUGE on a folder of
-    articles and reference extracts, beside the baselines, in one run."""
+    articles and reference extracts, beside the baselines, in one run; code: the share of
+    requests answered with a valid snippet holding what the case expects."""
     if len(args.cases) != 1:
         raise SystemExit(f"slm-mesh: eval {args.service} takes one --cases")
     (cases,) = args.cases
+    if args.service == "code":
+        from slm_mesh.services.code_snippet import evaluate as code
+
+        result = asyncio.run(code.evaluate(settings, code.load_cases(cases)))
+        print(code.report(result, mistakes=args.mistakes, as_json=args.json))
+        return 0
     common = ["--cases", str(cases), "--cache-dir", str(settings.cache_dir)]
     if args.json:
         common.append("--json")

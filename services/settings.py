@@ -125,6 +125,20 @@ class WyomingSettings(BaseModel):
     )
 
 
+class CodeSettings(BaseModel):
+    """The code-snippet service: SLM_MESH_CODE_PLUGIN, ..."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    plugin: str = Field(
+        "retrieval",
+        description="retrieval (the snippet library), smollm2 (after `slm-mesh models build "
+        "smollm2`), or path:DIR of an onnxruntime-genai model folder",
+    )
+    max_new_tokens: int = Field(400, ge=16, le=4096, description="most tokens one answer writes")
+    time_limit_s: float = Field(30.0, gt=0, description="longest one generation may take")
+
+
 class HomeAssistantSettings(BaseModel):
     """The home read from Home Assistant instead of a file: SLM_MESH_HOMEASSISTANT_URL, ..."""
 
@@ -155,7 +169,8 @@ class LlmSettings(BaseModel):
 
 #: The groups, by the prefix of their flat names (`mqtt_url` is `mqtt.url`).
 _GROUPS = (
-    "mqtt", "broker", "mesh", "batch", "unanswered", "sentiment", "wyoming", "homeassistant", "llm",
+    "mqtt", "broker", "mesh", "batch", "unanswered", "sentiment", "code", "wyoming",
+    "homeassistant", "llm",
 )  # fmt: skip
 
 
@@ -216,6 +231,7 @@ class Settings(BaseSettings):
         "info", description="least severe log messages shown"
     )
     sentiment: SentimentSettings = Field(default_factory=SentimentSettings)
+    code: CodeSettings = Field(default_factory=CodeSettings)
 
     # The mesh.
     mqtt: MqttSettings = Field(default_factory=MqttSettings)

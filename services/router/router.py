@@ -68,12 +68,16 @@ class Fallback(Protocol):
 
 def spoken(task: str, reply: dict[str, Any]) -> str | None:
     """What a service's answer says, in words: a summary as it is, a sentiment as its
-    label and probability, anything else by its `answer` or `text`."""
+    label and probability, a snippet as its code (or, when none could be written, why),
+    anything else by its `answer` or `text`."""
     if task == "summarize" and isinstance(reply.get("summary"), str):
         return str(reply["summary"])
     if task == "sentiment" and isinstance(reply.get("label"), str):
         score = (reply.get("scores") or {}).get(reply["label"])
         return f"{reply['label']} ({score:.0%})" if isinstance(score, float) else reply["label"]
+    if task == "code" and isinstance(reply.get("code"), str):
+        problems = [str(p) for p in reply.get("problems") or ()]
+        return reply["code"] or "; ".join(problems) or None
     text = reply.get("answer") or reply.get("text")
     return text if isinstance(text, str) else None
 

@@ -1,0 +1,132 @@
+"""What a request asks of an automation beyond its library snippet: the conditions it
+names ("only between 11pm and 6am", "on weekdays", "after dark", "if nobody is home") are
+added to the filled snippet, unless it already has one of that kind. Pure.
+
+A snippet is one trigger and its actions; the conditions people put around them vary
+without end, and a template for each combination would not be a library anyone could keep.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+from slm_mesh.services.code_snippet.snippet_yaml import load_yaml
+from slm_mesh.services.home.model import Home
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_WORDS = {
+    "monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu", "friday": "fri",
+    "saturday": "sat", "sunday": "sun",
+}  # fmt: skip
+_CLOCK = r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?"
+_WINDOW = re.compile(
+    rf"\b(?:between|from)\s+{_CLOCK}\s+(?:and|to|until|till|-)\s+{_CLOCK}", re.IGNORECASE
+)
+_DARK = re.compile(r"\b(after dark|after sunset|when it'?s dark|while it'?s dark|"
+                   r"once it'?s dark|sun is down|sun'?s down)\b", re.IGNORECASE)  # fmt: skip
+_NOBODY_HOME = re.compile(
+    r"\b(nobody|no one|noone|neither .+? nor .+?) (?:is |are )?(?:at )?home\b"
+    r"|\bnobody'?s home\b|\beveryone(?: is|'s)? (?:out|away)\b",
+    re.IGNORECASE,
+)
+
+
+def refine_automation(code: str, prompt: str, home: Home, *, mentioned: Sequence[str] = ()) -> str:
+    """`code` (a filled automation) with the conditions `prompt` names added; a binary
+    sensor the request names (`mentioned`) that the snippet does not use becomes a
+    condition that it is on ("while I'm in there (the occupancy sensor)")."""
+    data, unreadable = load_yaml(code)
+    if unreadable is not None or not isinstance(data, dict):
+        return code
+    conditions = list(_as_list(data.get("conditions", data.get("condition"))))
+    added = _conditions(prompt, data, conditions, home)
+    added += [
+        {"condition": "state", "entity_id": entity_id, "state": "on"}
+        for entity_id in mentioned
+        if entity_id.startswith("binary_sensor.") and entity_id not in code
+    ]
+    if not added:
+        return code
+    data.pop("condition", None)
+    data["conditions"] = conditions + added
+    return _dump(data)
+
+
+def _conditions(
+    prompt: str, data: dict[str, Any], present: list[Any], home: Home
+) -> list[dict[str, Any]]:
+    kinds = {c.get("condition") for c in present if isinstance(c, dict)}
+    triggers = [
+        t for t in _as_list(data.get("triggers", data.get("trigger"))) if isinstance(t, dict)
+    ]
+    trigger_kinds = {t.get("trigger", t.get("platform")) for t in triggers}
+    added: list[dict[str, Any]] = []
+    window = _window(prompt)
+    if window is not None and "time" not in kinds:
+        after, before = window
+        added.append({"condition": "time", "after": after, "before": before})
+    days = weekdays(prompt)
+    if days and not any("weekday" in c for c in present if isinstance(c, dict)):
+        merged = next((c for c in added if c["condition"] == "time"), None)
+        if merged is not None:
+            merged["weekday"] = days
+        else:
+            added.append({"condition": "time", "weekday": days})
+    if _DARK.search(prompt) and "sun" not in kinds and "sun" not in trigger_kinds:
+        added.append({"condition": "sun", "after": "sunset", "before": "sunrise"})
+    if _NOBODY_HOME.search(prompt) and not any(
+        c.get("entity_id", "").startswith("person.")
+        for c in present
+        if isinstance(c, dict) and isinstance(c.get("entity_id"), str)
+    ):
+        people = [e.id for e in home.entities if e.domain == "person"]
+        if people:
+            added.append({"condition": "state", "entity_id": people, "state": "not_home"})
+    return added
+
+
+def weekdays(prompt: str) -> list[str]:
+    """The days a request names: "weekdays", "weekends", "Mondays and Fridays"."""
+    said = prompt.casefold()
+    if re.search(r"\bweek ?days?\b|\bmonday to friday\b|\bmon-fri\b", said):
+        return list(_DAYS[:5])
+    if re.search(r"\bweek ?ends?\b", said):
+        return ["sat", "sun"]
+    named = [short for word, short in _DAY_WORDS.items() if re.search(rf"\b{word}s?\b", said)]
+    return sorted(named, key=_DAYS.index)
+
+
+def _window(prompt: str) -> tuple[str, str] | None:
+    match = _WINDOW.search(prompt)
+    if match is None:
+        return None
+    start = _clock(*match.groups()[:3])
+    end = _clock(*match.groups()[3:])
+    if start is None or end is None:
+        return None
+    return start, end
+
+
+def _clock(hour: str, minute: str | None, half: str | None) -> str | None:
+    value, minutes = int(hour), int(minute or 0)
+    if half is None and minute is None:
+        return None  # "between 5 and 10" may be anything
+    if half and half.casefold() == "pm" and value < 12:
+        value += 12
+    if half and half.casefold() == "am" and value == 12:
+        value = 0
+    return f"{value:02d}:{minutes:02d}:00" if value < 24 and minutes < 60 else None
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _dump(data: dict[str, Any]) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
