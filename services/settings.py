@@ -135,6 +135,11 @@ class CodeSettings(BaseModel):
         description="retrieval (the snippet library), smollm2 (after `slm-mesh models build "
         "smollm2`), or path:DIR of an onnxruntime-genai model folder",
     )
+    model_first: bool = Field(
+        False,
+        description="with a generative plugin: the model writes every answer (true), or only "
+        "those the snippet library has nothing close for (false)",
+    )
     max_new_tokens: int = Field(400, ge=16, le=4096, description="most tokens one answer writes")
     time_limit_s: float = Field(30.0, gt=0, description="longest one generation may take")
 

@@ -75,7 +75,9 @@ def test_the_answer_streams_then_comes_whole(cache_dir: Path) -> None:
 def test_a_generative_answer_streams_its_first_piece_before_generation_ends(
     cache_dir: Path,
 ) -> None:
-    settings = _settings(cache_dir, code_plugin=f"path:{TINY}", code_max_new_tokens=60)
+    settings = _settings(
+        cache_dir, code_plugin=f"path:{TINY}", code_max_new_tokens=60, code_model_first=True
+    )
 
     async def body() -> list[tuple[float, Piece | CodeAnswer]]:
         async with _served(settings) as client:
@@ -96,6 +98,21 @@ def test_a_generative_answer_streams_its_first_piece_before_generation_ends(
     assert answer.tier in ("generative", "retrieval")
     if answer.tier == "retrieval":
         assert any("attempt 2" in note for note in answer.notes)
+
+
+def test_with_a_model_the_library_still_answers_what_it_has_a_close_snippet_for(
+    cache_dir: Path,
+) -> None:
+    settings = _settings(cache_dir, code_plugin=f"path:{TINY}", code_max_new_tokens=60)
+
+    async def body() -> CodeAnswer:
+        async with _served(settings) as client:
+            (answer,) = await client.call([MOTION])
+            return answer
+
+    answer = asyncio.run(body())
+
+    assert (answer.tier, answer.valid) == ("retrieval", True)
 
 
 @pytest.mark.parametrize(

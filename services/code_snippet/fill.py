@@ -133,11 +133,14 @@ class Filler:
             here = [m.target for m in named if m.target.id in ids and isinstance(m.target, Entity)]
             if here:
                 return here, ""
-        by_words = _by_words(fitting, set(words))
-        if by_words:
-            return by_words, ""
-        areas = [m.target for m in mentions.areas if isinstance(m.target, Area)]
         what = _what(param)
+        by_words, distinct = _by_words(fitting, set(words))
+        if by_words and (distinct or len(by_words) == 1):
+            return by_words, ""
+        if by_words:
+            picked, count = by_words[0], len(by_words)
+            return [picked], f"{param.name}: picked {picked.id} of {count} {what} it may mean"
+        areas = [m.target for m in mentions.areas if isinstance(m.target, Area)]
         for area in areas:
             in_area = [e for e in fitting if e.area_id == area.id]
             if in_area:
@@ -163,21 +166,22 @@ class Filler:
         return [], f"the home has no {what}"
 
 
-def _by_words(pool: Sequence[Entity], said: set[str]) -> list[Entity]:
-    """The entities of `pool` that the request names by a word that tells them apart from
-    the rest of the pool ("front" of Front Door Lock among the locks): the best matched;
-    several only when each is matched by a word of its own ("the front and back doors")."""
+def _by_words(pool: Sequence[Entity], said: set[str]) -> tuple[list[Entity], bool]:
+    """The entities of `pool` that the request names best by a word that tells them apart
+    from the rest of the pool ("front" of Front Door Lock among the locks), and whether each
+    is matched by a word of its own ("the front and back doors": both are meant) rather
+    than all by the same ("kitchen" of two kitchen lights: one is)."""
     if not pool:
-        return []
+        return [], False
     own = {e.id: {_stem(w) for n in e.names for w in tokens(n)} - GENERIC_WORDS for e in pool}
     shared = set.intersection(*own.values()) if len(own) > 1 else set()
     hits = {e.id: (own[e.id] - shared) & said for e in pool}
     best = max(len(found) for found in hits.values())
     if best == 0:
-        return []
+        return [], False
     top = [e for e in pool if len(hits[e.id]) == best]
-    distinct = all(hits[e.id] - set().union(*(hits[o.id] for o in top if o is not e)) for e in top)
-    return top if distinct else top[:1]
+    others = {e.id: set().union(*(hits[o.id] for o in top if o is not e)) for e in top}
+    return top, all(hits[e.id] - others[e.id] for e in top)
 
 
 _PLACE = re.compile(r"\b(?:in|on|at|from|into|outside) (?:the|my|our) ([a-z]+)\b")

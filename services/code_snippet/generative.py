@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from slm_mesh.services.code_snippet.ha_services import SERVICES
+from slm_mesh.services.code_snippet.snippet_yaml import load_yaml
 from slm_mesh.services.contracts.code import LANGUAGES
 from slm_mesh.services.contracts.info import ModelInfo
 from slm_mesh.services.errors import ModelError
@@ -53,12 +54,19 @@ class CodeGenerator:
     time_limit_s: float = 30.0
 
     async def write(
-        self, prompt: str, *, fmt: str, home: Home, attempt: int = 0
+        self,
+        prompt: str,
+        *,
+        fmt: str,
+        home: Home,
+        attempt: int = 0,
+        example: str | None = None,
     ) -> AsyncIterator[str]:
         """The snippet's text as the model writes it (for an automation: its JSON): the
         likeliest text first, then, for another attempt, a sampled one (greedy decoding
-        would only write the first again)."""
-        text = self.prompt_text(prompt, fmt=fmt, home=home)
+        would only write the first again). `example`, a similar snippet for this home (the
+        library's), is shown to the model to adapt."""
+        text = self.prompt_text(prompt, fmt=fmt, home=home, example=example)
         guidance = Guidance.json_schema(automation_schema(home)) if fmt == AUTOMATION else None
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[str | BaseException | None] = asyncio.Queue()
@@ -93,15 +101,21 @@ class CodeGenerator:
             stop.set()
             await asyncio.shield(worker)
 
-    def prompt_text(self, prompt: str, *, fmt: str, home: Home) -> str:
-        """The chat prompt, listing as many of the home's entities as leave room for the
-        answer in the model's context, those the request names first."""
+    def prompt_text(self, prompt: str, *, fmt: str, home: Home, example: str | None = None) -> str:
+        """The chat prompt, listing as many of the home's entities (those the request names
+        first) and showing the example when they leave room for the answer in the model's
+        context."""
         room = self.model.max_length - self.max_new_tokens
         listed = len(home.entities)
         while True:
-            text = self.model.chat_prompt(chat_messages(prompt, fmt=fmt, home=home, listed=listed))
-            if listed == 0 or self.model.count_tokens(text) <= room:
+            messages = chat_messages(prompt, fmt=fmt, home=home, listed=listed, example=example)
+            text = self.model.chat_prompt(messages)
+            if self.model.count_tokens(text) <= room:
                 return text
+            if listed == 0 and example is None:
+                return text  # the model refuses it, saying why
+            if listed == 0:
+                example = None
             listed //= 2
 
     def finish(self, text: str, *, fmt: str) -> str:
@@ -120,10 +134,16 @@ AUTOMATION = "homeassistant-automation"
 
 
 def chat_messages(
-    prompt: str, *, fmt: str, home: Home, listed: int = MAX_LISTED_ENTITIES
+    prompt: str,
+    *,
+    fmt: str,
+    home: Home,
+    listed: int = MAX_LISTED_ENTITIES,
+    example: str | None = None,
 ) -> list[dict[str, str]]:
-    """What the model is told: the format, and up to `listed` of the home's entities with
-    their names (those the request names first, then those in the areas it names)."""
+    """What the model is told: the format, up to `listed` of the home's entities with
+    their names (those the request names first, then those in the areas it names), and a
+    similar snippet to adapt (an automation's as the JSON it is to write)."""
     areas = {area.id: area.name for area in home.areas}
     lines = [
         f"{e.id}: {e.name}" + (f" ({areas[e.area_id]})" if e.area_id in areas else "")
@@ -139,7 +159,16 @@ def chat_messages(
             f"You write {fmt} code ({LANGUAGES[fmt]}) for a smart home. Reply with the code "
             "only. The home's entities:\n" + "\n".join(lines)
         )
+    if example is not None:
+        shown = _as_json(example) if fmt == AUTOMATION else example
+        system += f"\nA similar snippet for this home, to adapt:\n{shown}"
     return [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
+
+
+def _as_json(automation: str) -> str:
+    """An automation's YAML as the compact JSON the model writes."""
+    data, _ = load_yaml(automation)
+    return json.dumps(data, separators=(",", ":")) if data is not None else automation
 
 
 def relevant_entities(prompt: str, home: Home) -> list[Entity]:

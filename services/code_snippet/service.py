@@ -38,7 +38,9 @@ async def start(settings: Settings, shared: Shared) -> AsyncIterator[Started[Any
     snippets = load_library()
     index = await asyncio.to_thread(SnippetIndex, snippets=snippets, embed=embedder.embed)
     generator = await asyncio.to_thread(load_generator, settings)
-    core = CodeCore(home=home, index=index, generator=generator)
+    core = CodeCore(
+        home=home, index=index, generator=generator, model_first=settings.code.model_first
+    )
     if follower is not None:
 
         async def follow(home: Home) -> None:

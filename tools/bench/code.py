@@ -2,9 +2,10 @@
 subprocess on loopback) next to raw onnxruntime-genai on the same model, prompts and
 guidance, in one run: time to first token and tokens per second.
 
-Greedy decoding makes both write the same tokens, so the service's rate is the raw run's
-token count over the service's time to its first attempt's last piece (validation and any
-second attempt come after, and are not generation).
+Both get the same prompt (the home's entities and the library's closest snippet, as the
+service shows them) and greedy decoding, so both write the same tokens: the service's rate
+is the raw run's token count over the service's time to its first attempt's last piece
+(validation and any second attempt come after, and are not generation).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from slm_mesh.services.code_snippet.core import CodeCore
 from slm_mesh.services.code_snippet.generative import (
     AUTOMATION,
     RETRIEVAL,
@@ -24,11 +26,14 @@ from slm_mesh.services.code_snippet.generative import (
     load_generator,
     model_folder,
 )
+from slm_mesh.services.code_snippet.library import load_library
+from slm_mesh.services.code_snippet.retrieval import SnippetIndex
 from slm_mesh.services.contracts.code import CONTRACT, CodeRequest
 from slm_mesh.services.errors import SlmMeshError
 from slm_mesh.services.home.files import load_settings_home
 from slm_mesh.services.kit.contract import Piece
 from slm_mesh.services.kit.grpc_client import ServiceClient
+from slm_mesh.services.kit.shared import Shared
 from slm_mesh.services.runtime.generator import Guidance
 from slm_mesh.services.settings import Settings
 from slm_mesh.tools.bench.intent import START_TIMEOUT_S, ServiceProcess
@@ -93,6 +98,9 @@ async def _bench(settings: Settings, folder: Path) -> list[tuple[str, Run, float
     home = load_settings_home(settings)
     generator = load_generator(settings)
     assert generator is not None  # run_bench checked the plugin
+    embedder = Shared(settings).load_encoder(settings.plugin)
+    index = SnippetIndex(snippets=load_library(), embed=embedder.embed)
+    library = CodeCore(home=home, index=index)
     model = og.Model(str(folder))
     tokenizer = og.Tokenizer(model)
     rows = []
@@ -100,7 +108,10 @@ async def _bench(settings: Settings, folder: Path) -> list[tuple[str, Run, float
         await served.wait_serving(START_TIMEOUT_S)
         async with ServiceClient(CONTRACT, target=served.target, timeout=300.0) as client:
             for fmt, prompt in PROMPTS:
-                text = generator.prompt_text(prompt, fmt=fmt, home=home)
+                example, _ = library.library_answer(prompt, fmt)  # as the service shows it
+                text = generator.prompt_text(
+                    prompt, fmt=fmt, home=home, example=example.code if example.valid else None
+                )
                 guidance = (
                     Guidance.json_schema(automation_schema(home)) if fmt == AUTOMATION else None
                 )
@@ -119,7 +130,8 @@ def run_bench(settings: Settings) -> int:
             "`slm-mesh models build smollm2`) or path:DIR of an onnxruntime-genai model"
         )
     folder = model_folder(settings.code.plugin, settings)
-    rows = asyncio.run(_bench(settings, folder))
+    # The service's model writes every answer here, even where the library has a close one.
+    rows = asyncio.run(_bench(settings.updated(code_model_first=True), folder))
     print(f"code benchmark: {settings.code.plugin}, {len(rows)} prompts, best of {ROUNDS}\n")
     print(
         f"{'':44}{'tokens':>7}{'raw tok/s':>10}{'svc tok/s':>10}{'raw 1st ms':>11}"

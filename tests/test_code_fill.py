@@ -1,0 +1,189 @@
+"""Reading a request into a snippet's parameters, and the conditions it puts around an
+automation: pure, on an inline home."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from slm_mesh.services.code_snippet.fill import Filler, clock_times
+from slm_mesh.services.code_snippet.library import Param
+from slm_mesh.services.code_snippet.refine import refine_automation, weekdays
+from slm_mesh.services.code_snippet.request_format import format_of
+from slm_mesh.services.home.model import parse_home
+
+HOME = parse_home("""
+areas: [{id: hallway, name: Hallway}, {id: kitchen, name: Kitchen}, {id: office, name: Office}]
+entities:
+  - {id: light.hallway, name: Hallway Light, area: hallway}
+  - {id: light.kitchen_ceiling, name: Kitchen Ceiling, area: kitchen}
+  - {id: light.kitchen_strip, name: Kitchen Strip, area: kitchen}
+  - {id: lock.front_door, name: Front Door Lock, area: hallway}
+  - {id: lock.back_door, name: Back Door Lock, area: kitchen}
+  - {id: binary_sensor.hallway_motion, name: Hallway Motion, area: hallway,
+     attributes: {device_class: motion}}
+  - {id: binary_sensor.office_occupancy, name: Office Occupancy, area: office,
+     attributes: {device_class: occupancy}}
+  - {id: sensor.house_power, name: House Power, attributes: {device_class: power}}
+  - {id: sensor.washer_power, name: Washer Power, area: kitchen,
+     attributes: {device_class: power}}
+  - {id: climate.office_ac, name: Office Aircon, area: office}
+  - {id: person.alex, name: Alex}
+  - {id: person.sam, name: Sam}
+""")
+FILLER = Filler(home=HOME)
+LIGHT = Param("light", "entity", domains=("light",))
+LOCK = Param("lock", "entity", domains=("lock",))
+MOTION = Param("motion", "entity", domains=("binary_sensor",), device_classes=("motion",))
+POWER = Param("power", "entity", domains=("sensor",), device_classes=("power",))
+
+
+def _fill(prompt: str, *params: Param) -> dict[str, object]:
+    return dict(FILLER.fill(prompt, params).values)
+
+
+def test_an_entity_is_the_one_the_request_names() -> None:
+    assert _fill("when the hallway motion sensor sees someone turn on the hallway light",
+                 MOTION, LIGHT) == {"motion": "binary_sensor.hallway_motion",
+                                    "light": "light.hallway"}  # fmt: skip
+
+
+def test_several_named_entities_are_all_taken() -> None:
+    assert _fill("lock the front and back doors at 11pm", LOCK)["lock"] == (
+        "[lock.front_door, lock.back_door]"
+    )
+
+
+def test_a_word_that_tells_one_apart_picks_it_among_its_kind() -> None:
+    assert _fill("alert me if the house is pulling more than 7000 W", POWER)["power"] == (
+        "sensor.house_power"
+    )
+
+
+def test_a_place_the_home_lacks_is_a_problem_not_a_guess() -> None:
+    filled = FILLER.fill("turn on the light in the attic when someone walks in", [LIGHT])
+
+    assert "light" not in filled.values
+    assert filled.problems == (
+        "the home has no light in the attic (no area or device called that)",
+    )
+
+
+def test_an_area_with_several_of_a_kind_picks_one_and_says_so() -> None:
+    filled = FILLER.fill("turn on the kitchen light at 7am", [LIGHT])
+
+    assert filled.values["light"] == "light.kitchen_ceiling"
+    assert filled.notes[0].startswith("light: picked light.kitchen_ceiling of 2")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("at 7am", ["07:00:00"]),
+        ("at 7:30 pm", ["19:30:00"]),
+        ("between 11pm and 6am", ["23:00:00", "06:00:00"]),
+        ("off at 23:30, on at midnight", ["23:30:00", "00:00:00"]),
+        ("for 30 minutes", []),
+    ],
+)
+def test_times_of_day_are_read_in_order(prompt: str, expected: list[str]) -> None:
+    assert clock_times(prompt) == expected
+
+
+def test_each_number_goes_where_its_words_say() -> None:
+    params = (
+        Param("degrees", "number", description="the temperature below which it heats"),
+        Param("target", "number", description="the temperature to set"),
+        Param("brightness", "number", unit="percent"),
+    )
+    prompt = "if the lounge drops below 18 degrees set the thermostat to 21 at 10% brightness"
+    assert _fill(prompt, *params) == {"degrees": 18, "target": 21, "brightness": 10}
+
+
+def test_an_interval_and_a_time_limit_are_told_apart() -> None:
+    params = (
+        Param("interval", "duration", unit="seconds", description="how often it reports"),
+        Param("minutes", "duration", unit="minutes", description="how long it stays on"),
+    )
+    assert _fill("report every 30 s and stay on for 5 minutes", *params) == {
+        "interval": 30,
+        "minutes": 5,
+    }
+
+
+def test_pins_are_read_in_order_and_d_labels_are_gpio_numbers() -> None:
+    params = (Param("button", "pin"), Param("relay", "pin"), Param("led", "pin"))
+    assert _fill("button on GPIO0, relay on pin 12, LED on D7", *params) == {
+        "button": 0,
+        "relay": 12,
+        "led": 13,
+    }
+
+
+AUTOMATION = """alias: Light
+triggers:
+  - trigger: state
+    entity_id: binary_sensor.hallway_motion
+    to: "on"
+actions:
+  - action: light.turn_on
+    target:
+      entity_id: light.hallway
+"""
+
+
+def _conditions(prompt: str, mentioned: tuple[str, ...] = ()) -> list[dict[str, object]]:
+    refined = yaml.safe_load(refine_automation(AUTOMATION, prompt, HOME, mentioned=mentioned))
+    conditions: list[dict[str, object]] = refined.get("conditions", [])
+    return conditions
+
+
+def test_a_time_window_and_weekdays_become_one_time_condition() -> None:
+    assert _conditions("only between 11pm and 6am on weekdays") == [{
+        "condition": "time", "after": "23:00:00", "before": "06:00:00",
+        "weekday": ["mon", "tue", "wed", "thu", "fri"],
+    }]  # fmt: skip
+
+
+def test_after_dark_and_nobody_home_become_conditions() -> None:
+    assert _conditions("after dark, but only if nobody is home") == [
+        {"condition": "sun", "after": "sunset", "before": "sunrise"},
+        {"condition": "state", "entity_id": ["person.alex", "person.sam"], "state": "not_home"},
+    ]
+
+
+def test_a_named_sensor_the_snippet_does_not_use_becomes_a_condition() -> None:
+    assert _conditions("while I'm in the office", ("binary_sensor.office_occupancy",)) == [
+        {"condition": "state", "entity_id": "binary_sensor.office_occupancy", "state": "on"}
+    ]
+
+
+def test_a_request_that_adds_nothing_leaves_the_snippet_as_written() -> None:
+    assert refine_automation(AUTOMATION, "turn on the light", HOME) == AUTOMATION
+
+
+@pytest.mark.parametrize(
+    ("prompt", "days"),
+    [
+        ("on weekdays", ["mon", "tue", "wed", "thu", "fri"]),
+        ("at the weekend", ["sat", "sun"]),
+        ("on Mondays, Wednesdays and Fridays", ["mon", "wed", "fri"]),
+        ("every day", []),
+    ],
+)
+def test_the_days_a_request_names(prompt: str, days: list[str]) -> None:
+    assert weekdays(prompt) == days
+
+
+@pytest.mark.parametrize(
+    ("prompt", "fmt"),
+    [
+        ("an ESPHome config for a DHT22 on GPIO4", "esphome"),
+        ("MicroPython on an ESP32 that blinks an LED", "micropython"),
+        ("a shell one-liner that watches the garage door topic", "shell"),
+        ("paho-mqtt script that logs every message", "python"),
+        ("when the door opens, notify me", "homeassistant-automation"),
+    ],
+)
+def test_the_format_is_read_from_the_words_when_not_given(prompt: str, fmt: str) -> None:
+    assert format_of(prompt) == fmt
