@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from brokers import RunningBroker
 
 from slm_mesh.services.code_snippet.service import SERVICE
@@ -180,3 +181,70 @@ def test_over_mqtt_a_streamed_request_gets_its_chunks_then_its_answer(
 
     assert chunks and all("chunk" in chunk for chunk in chunks)
     assert answer["valid"] and "light.hallway" in answer["code"]
+
+
+def test_a_generation_past_its_time_limit_costs_that_attempt_and_the_library_answers(
+    cache_dir: Path,
+) -> None:
+    settings = _settings(
+        cache_dir,
+        code_plugin=f"path:{TINY}",
+        code_model_first=True,
+        code_max_new_tokens=60,
+        code_time_limit_s=0.0001,
+    )
+
+    async def body() -> CodeAnswer:
+        async with _served(settings) as client:
+            (answer,) = await client.call([MOTION])
+            return answer
+
+    answer = asyncio.run(body())
+
+    assert (answer.tier, answer.valid) == ("retrieval", True)
+    assert "the model's attempt 1 stopped" in answer.notes[0]
+    assert "time limit" in answer.notes[0]
+
+
+#: Where `slm-mesh models build smollm2` puts the model (the user's cache, not the tests').
+SMOLLM2 = Path(Settings().cache_dir) / "models" / "smollm2-135m-instruct-int4"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SMOLLM2.is_dir(), reason="needs `slm-mesh models build smollm2`")
+def test_smollm2_writes_automations_that_name_only_what_the_home_has(cache_dir: Path) -> None:
+    """The real model, end to end: whatever it writes, every entity and service in a
+    generated automation is the home's own (the schema's guarantee)."""
+    from slm_mesh.services.code_snippet.ha_services import SERVICES
+    from slm_mesh.services.home.model import load_home
+
+    settings = _settings(cache_dir, code_plugin=f"path:{SMOLLM2}", code_model_first=True)
+    home_ids = {entity.id for entity in load_home(HOME).entities}
+    requests = [
+        MOTION,
+        CodeRequest("close the lounge blinds at sunset", "homeassistant-automation"),
+        CodeRequest("notify me when the back door opens", "homeassistant-automation"),
+    ]
+
+    async def body() -> list[CodeAnswer]:
+        async with _served(settings) as client:
+            return await client.call(requests)
+
+    for answer in asyncio.run(body()):
+        assert answer.tier == "generative" or answer.notes
+        automation = yaml.safe_load(answer.code)
+        for entity_id in _values(automation, "entity_id"):
+            assert entity_id in home_ids
+        for action in _values(automation, "action"):
+            domain, _, service = action.partition(".")
+            assert service in SERVICES.get(domain, ()) or domain == "notify"
+
+
+def _values(value: Any, key: str) -> list[str]:
+    """Every string under `key`, anywhere in parsed YAML."""
+    if isinstance(value, dict):
+        found = [str(v) for k, v in value.items() if k == key and isinstance(v, str)]
+        return found + [x for v in value.values() for x in _values(v, key)]
+    if isinstance(value, list):
+        return [x for item in value for x in _values(item, key)]
+    return []

@@ -1,6 +1,6 @@
 """`slm-mesh up` hosts every installed service in one process, and the router sends what
-asks for a summary (or a sentiment) to the service beside it, whether the request comes over
-MQTT or from Home Assistant over Wyoming."""
+asks for a summary (or a sentiment, or code) to the service beside it, whether the request
+comes over MQTT or from Home Assistant over Wyoming."""
 
 from __future__ import annotations
 
@@ -65,6 +65,11 @@ def test_summaries_and_feedback_are_answered_by_the_services_in_the_same_process
                 assert (feedback["task"], feedback["tier"]) == ("sentiment", "slm")
                 assert feedback["result"]["label"] == "negative"
                 assert feedback["answer"].startswith("negative (")
+                code = await client.ask(
+                    "write an automation that turns the porch light on at sunset", device="phone"
+                )
+                assert (code["task"], code["tier"], code["error"]) == ("code", "slm", None)
+                assert "light.porch" in code["answer"] and code["result"]["valid"]
 
                 assert mesh.wyoming is not None
                 async with AsyncTcpClient("127.0.0.1", mesh.wyoming.port) as assist:
