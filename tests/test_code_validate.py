@@ -27,7 +27,7 @@ entities:
   - {name: Kettle, id: switch.kettle}
   - {name: Goodnight, id: script.goodnight}
   - {name: Bedtime, id: scene.bedtime}
-""")  # fmt: skip
+""")
 
 AUTOMATION = """
 alias: Hallway motion light
@@ -199,8 +199,9 @@ def test_an_unknown_action_is_named_with_what_the_domain_has() -> None:
     (problem,) = problems(code, "homeassistant-automation")
     assert problem.startswith("actions[2]: light.open is not a light action")
     assert "light.turn_off" in problem
-    (problem,) = problems(AUTOMATION.replace("light.turn_off", "lights.off"),
-                          "homeassistant-automation")  # fmt: skip
+    (problem,) = problems(
+        AUTOMATION.replace("light.turn_off", "lights.off"), "homeassistant-automation"
+    )
     assert "lights.off is not a Home Assistant action" in problem
 
 
@@ -241,26 +242,42 @@ def test_actions_made_at_run_time(action: str, fine: bool) -> None:
         ("alias: nothing\n", "the automation has no triggers; it needs at least one"),
         ("triggers: []\nactions: [{delay: 1}]\n", "the automation has no triggers"),
         ("triggers: [{trigger: time, at: '07:00'}]\n", "the automation has no actions"),
-        ("triggers: [{trigger: sunrise}]\nactions: [{delay: 1}]\n",
-         "triggers[0]: 'sunrise' is not a trigger type"),
-        ("triggers: [{entity_id: light.porch}]\nactions: [{delay: 1}]\n",
-         "triggers[0]: has no `trigger:` type"),
-        ("triggers: [{trigger: numeric_state, entity_id: light.porch}]\nactions: [{delay: 1}]\n",
-         "triggers[0]: a numeric_state trigger needs `above` or `below`"),
-        ("triggers: [{trigger: time, at: '07:00'}]\nconditions: [{condition: daytime}]\n"
-         "actions: [{delay: 1}]\n", "conditions[0]: 'daytime' is not a condition type"),
-        ("triggers: [{trigger: time, at: '07:00'}]\nactions: [{switch: on}]\n",
-         "actions[0]: is not an action Home Assistant knows"),
-        ("triggers: [{trigger: time, at: '07:00'}]\n"
-         "actions: [{action: light.turn_on, target: {area_id: attic}}]\n",
-         "actions[0]: area 'attic' is not in the home"),
-        ("triggers: [{trigger: time, at: '07:00'}]\nactions: [{action: light.turn_on, "
-         "target: {entity_id: 7}}]\n", "`entity_id` must be text or a list of text"),
+        (
+            "triggers: [{trigger: sunrise}]\nactions: [{delay: 1}]\n",
+            "triggers[0]: 'sunrise' is not a trigger type",
+        ),
+        (
+            "triggers: [{entity_id: light.porch}]\nactions: [{delay: 1}]\n",
+            "triggers[0]: has no `trigger:` type",
+        ),
+        (
+            "triggers: [{trigger: numeric_state, entity_id: light.porch}]\nactions: [{delay: 1}]\n",
+            "triggers[0]: a numeric_state trigger needs `above` or `below`",
+        ),
+        (
+            "triggers: [{trigger: time, at: '07:00'}]\nconditions: [{condition: daytime}]\n"
+            "actions: [{delay: 1}]\n",
+            "conditions[0]: 'daytime' is not a condition type",
+        ),
+        (
+            "triggers: [{trigger: time, at: '07:00'}]\nactions: [{switch: on}]\n",
+            "actions[0]: is not an action Home Assistant knows",
+        ),
+        (
+            "triggers: [{trigger: time, at: '07:00'}]\n"
+            "actions: [{action: light.turn_on, target: {area_id: attic}}]\n",
+            "actions[0]: area 'attic' is not in the home",
+        ),
+        (
+            "triggers: [{trigger: time, at: '07:00'}]\nactions: [{action: light.turn_on, "
+            "target: {entity_id: 7}}]\n",
+            "`entity_id` must be text or a list of text",
+        ),
         ("- 1\n- 2\n", "automations[0]: an automation is a mapping"),
         ("[]", "the snippet is an empty list, not an automation"),
         ("triggers: [\n", "line 2: not valid YAML"),
     ],
-)  # fmt: skip
+)
 def test_each_automation_fault_is_named(code: str, problem: str) -> None:
     found = problems(code, "homeassistant-automation")
     assert any(problem in p for p in found), found
@@ -287,29 +304,45 @@ def test_a_yaml_alias_bomb_is_refused_before_it_is_built() -> None:
     ("change", "problem"),
     [
         (("name: climate-sensor", "friendly_name: x"), "esphome: needs a `name`"),
-        (("esp32:\n  board: esp32dev", "esp32:\n  framework: {type: esp-idf}"),
-         "esp32: needs `board`"),
+        (
+            ("esp32:\n  board: esp32dev", "esp32:\n  framework: {type: esp-idf}"),
+            "esp32: needs `board`",
+        ),
         (("esp32:\n  board: esp32dev", "logger2:"), "needs exactly one platform block"),
-        (("esp32:\n  board: esp32dev", "esp32:\n  board: a\nesp8266:\n  board: b"),
-         "found `esp32:`, `esp8266:`"),
+        (
+            ("esp32:\n  board: esp32dev", "esp32:\n  board: a\nesp8266:\n  board: b"),
+            "found `esp32:`, `esp8266:`",
+        ),
         (("    pin: GPIO4\n", ""), "sensor[0] (dht): needs `pin`"),
-        (("    temperature:\n      name: Temperature\n", ""),
-         "sensor[0] (dht): needs `temperature` or `humidity`"),
-        (("  - platform: template\n", "  - name: no platform\n"),
-         "sensor[1]: has no `platform:`"),
+        (
+            ("    temperature:\n      name: Temperature\n", ""),
+            "sensor[0] (dht): needs `temperature` or `humidity`",
+        ),
+        (("  - platform: template\n", "  - name: no platform\n"), "sensor[1]: has no `platform:`"),
         (("pin: GPIO4", "pin: GPIO_FOUR"), "sensor[0].pin: 'GPIO_FOUR' is not a pin"),
         (("number: D2", "number: [2]"), "binary_sensor[0].pin: {'number': [2]"),
-        (("update_interval: 30s", "update_interval: 30 parsecs"),
-         "sensor[0].update_interval: '30 parsecs' is not a time period"),
-        (("  - platform: dht\n", "  - platform: bme280\n"),
-         "sensor[0] (bme280): ESPHome renamed the platform to `bme280_i2c`"),
-        (("  - platform: dht\n", "  - platform: bme280_i2c\n"),
-         "sensor[0] (bme280_i2c): needs a `i2c:` bus in the config"),
-        (("  - platform: dht\n    pin: GPIO4\n", "  - platform: ultrasonic\n    trigger_pin: 5\n"),
-         "sensor[0] (ultrasonic): needs `echo_pin`"),
+        (
+            ("update_interval: 30s", "update_interval: 30 parsecs"),
+            "sensor[0].update_interval: '30 parsecs' is not a time period",
+        ),
+        (
+            ("  - platform: dht\n", "  - platform: bme280\n"),
+            "sensor[0] (bme280): ESPHome renamed the platform to `bme280_i2c`",
+        ),
+        (
+            ("  - platform: dht\n", "  - platform: bme280_i2c\n"),
+            "sensor[0] (bme280_i2c): needs a `i2c:` bus in the config",
+        ),
+        (
+            (
+                "  - platform: dht\n    pin: GPIO4\n",
+                "  - platform: ultrasonic\n    trigger_pin: 5\n",
+            ),
+            "sensor[0] (ultrasonic): needs `echo_pin`",
+        ),
         (("ota:\n  - platform: esphome", "ota:\n  password: x"), "ota[0]: has no `platform:`"),
     ],
-)  # fmt: skip
+)
 def test_each_esphome_fault_names_the_component_and_key(
     change: tuple[str, str], problem: str
 ) -> None:
@@ -414,14 +447,71 @@ def test_problems_are_listed_once_and_at_most_a_page() -> None:
         st.text(max_size=300),
         st.binary(max_size=300).map(lambda b: b.decode("utf-8", "surrogateescape")),
         st.lists(
-            st.sampled_from(["- ", ": ", "[", "]", "{", "}", "&a ", "*a", "!secret ", "!!set ",
-                             "trigger: ", "actions:\n  ", "\n  ", "import ", "(", "\"", "'",
-                             "esphome:", "sensor: [{platform: dht, pin: ", "\x00", "\ud800"]),
+            st.sampled_from(
+                [
+                    "- ",
+                    ": ",
+                    "[",
+                    "]",
+                    "{",
+                    "}",
+                    "&a ",
+                    "*a",
+                    "!secret ",
+                    "!!set ",
+                    "trigger: ",
+                    "actions:\n  ",
+                    "\n  ",
+                    "import ",
+                    "(",
+                    '"',
+                    "'",
+                    "esphome:",
+                    "sensor: [{platform: dht, pin: ",
+                    "\x00",
+                    "\ud800",
+                ]
+            ),
             max_size=40,
         ).map("".join),
     )
-)  # fmt: skip
+)
 def test_garbage_never_raises(fmt: str, text: str) -> None:
     result = validate(text, fmt, HOME)
     assert isinstance(result, Validation)
     assert all(isinstance(p, str) and p for p in result.problems)
+
+
+# Device code names the home too.
+
+
+def test_python_naming_an_entity_the_home_lacks_is_a_problem() -> None:
+    code = 'import requests\nrequests.post(URL + "/api/services/light/turn_on", ' \
+           'json={"entity_id": "light.garage"})\n'  # fmt: skip
+    assert validate(code, "python", HOME).problems == ("light.garage is not in the home",)
+
+
+def test_python_attributes_and_files_are_no_entities() -> None:
+    code = 'import machine\npin = machine.Pin(4)\nopen("sensor.py")\nx = "light.hallway"\n'
+    assert validate(code, "python", HOME).valid
+
+
+def test_a_rest_call_to_an_action_home_assistant_lacks_is_a_problem() -> None:
+    code = 'curl -X POST "$HA/api/services/light/turn_onn" -d \'{"entity_id": "light.porch"}\'\n'
+    assert validate(code, "shell", HOME).problems == (
+        "light.turn_onn is not a Home Assistant action",
+    )
+
+
+def test_a_sensor_a_snippet_posts_is_one_it_makes() -> None:
+    code = 'import urequests\nurequests.post(URL + "/api/states/" + "sensor.pico_temp", json={})\n'
+    assert validate(code, "micropython", HOME).valid
+
+
+def test_esphome_actions_are_no_entities_but_its_home_assistant_sensors_are() -> None:
+    # ESPHOME ends inside its binary_sensor list: one more item, a Home Assistant sensor.
+    more = "  - platform: homeassistant\n    id: away\n    entity_id: binary_sensor.nowhere\n"
+    config = ESPHOME + more + "    on_press:\n      - switch.toggle: relay\n"
+    assert validate(config, "esphome", HOME).problems == (
+        "binary_sensor.nowhere is not in the home",
+    )

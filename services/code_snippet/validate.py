@@ -1,5 +1,5 @@
-"""Whether a snippet is fit to hand out: it parses in its format and, for an automation,
-names only what the home has. Pure and offline (a shell snippet is read by `bash -n`, never
+"""Whether a snippet is fit to hand out: it parses in its format and names only what the
+home (and Home Assistant) has. Pure and offline (a shell snippet is read by `bash -n`, never
 run); whatever the text, the answer is a `Validation`, never an exception."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from slm_mesh.services.code_snippet.validate_code import (
     shell_problems,
 )
 from slm_mesh.services.code_snippet.validate_esphome import esphome_problems
+from slm_mesh.services.code_snippet.validate_names import esphome_name_problems, name_problems
 from slm_mesh.services.contracts.code import FORMATS
 from slm_mesh.services.home.model import Home
 
@@ -22,10 +23,13 @@ MAX_CODE_CHARS = 20_000
 
 _CHECKS: dict[str, Callable[[str, Home], list[str]]] = {
     "homeassistant-automation": automation_problems,
-    "esphome": lambda code, _home: esphome_problems(code),
-    "micropython": lambda code, _home: micropython_problems(code),
-    "python": lambda code, _home: python_problems(code),
-    "shell": lambda code, _home: shell_problems(code),
+    "esphome": lambda code, home: [*esphome_problems(code), *esphome_name_problems(code, home)],
+    "micropython": lambda code, home: [
+        *micropython_problems(code),
+        *name_problems(code, home, python=True),
+    ],
+    "python": lambda code, home: [*python_problems(code), *name_problems(code, home, python=True)],
+    "shell": lambda code, home: [*shell_problems(code), *name_problems(code, home, python=False)],
 }
 
 
