@@ -187,3 +187,16 @@ def test_the_days_a_request_names(prompt: str, days: list[str]) -> None:
 )
 def test_the_format_is_read_from_the_words_when_not_given(prompt: str, fmt: str) -> None:
     assert format_of(prompt) == fmt
+
+
+def test_a_pin_given_beside_its_name_goes_to_that_name() -> None:
+    params = (Param("button", "pin"), Param("relay", "pin"))
+    assert _fill("relay on GPIO26, button on GPIO25", *params) == {"button": 25, "relay": 26}
+
+
+def test_a_d1_mini_is_a_board_not_pin_d1() -> None:
+    assert _fill("a Wemos D1 mini with a DHT11 on D5", Param("pin", "pin")) == {"pin": 14}
+
+
+def test_a_pin_is_no_count_of_anything() -> None:
+    assert _fill("WS2812 strip on pin 5", Param("num_leds", "number")) == {}

@@ -263,6 +263,9 @@ def _read(
     if kind == "number":
         return _number(spans.masked, _role(param), order)
     if kind == "pin":
+        named = _pin_named(param, said)
+        if named is not None:
+            return named
         pins = _pins(said)
         return pins[order] if order < len(pins) else None
     if kind == "topic":
@@ -341,11 +344,25 @@ def _number(text: str, role: str, order: int) -> int | float | None:
     compared = [float(m.group(1)) for m in _COMPARISON.finditer(text)]
     if compared:
         return _plain(compared[min(order, len(compared) - 1)])
-    numbers = [m.group(1) for m in _NUMBER.finditer(text)]
+    numbers = [m.group(1) for m in _NUMBER.finditer(_PIN.sub(" ", text))]
     return _plain(float(numbers[0])) if len(numbers) == 1 else None
 
 
-_PIN = re.compile(r"\b(?:gpio|gp|pin)\s*(\d{1,2})\b|\bd(\d)\b")
+_PIN = re.compile(r"\b(?:gpio|gp|pin)\s*(\d{1,2})\b|\bd(\d)\b(?!\s*mini)")
+
+
+def _pin_named(param: Param, said: str) -> int | None:
+    """The pin the request gives next to the parameter's own name ("relay on GPIO26,
+    button on GPIO25"), in the same clause."""
+    words = [w for w in param.name.split("_") if w not in ("pin", "gpio")]
+    if not words:
+        return None
+    name = r"\s*".join(re.escape(w) for w in words)
+    match = re.search(rf"\b{name}s?\b[^,;.]*?({_PIN.pattern})", said)
+    if match is None:
+        return None
+    pins = _pins(match.group(1))
+    return pins[0] if pins else None
 
 
 def _pins(said: str) -> list[int]:
