@@ -200,3 +200,32 @@ def test_a_d1_mini_is_a_board_not_pin_d1() -> None:
 
 def test_a_pin_is_no_count_of_anything() -> None:
     assert _fill("WS2812 strip on pin 5", Param("num_leds", "number")) == {}
+
+
+@pytest.mark.parametrize(
+    ("prompt", "value"),
+    [
+        ("humidity > 75% -> fan on", 75),
+        ("when the lux reads above 20,000", 20000),
+        ("solar production goes over 3 kW", 3000),
+        ("drops under 19.5°C", 19.5),
+    ],
+)
+def test_thresholds_are_read_however_they_are_written(prompt: str, value: float) -> None:
+    assert _fill(prompt, Param("threshold", "number")) == {"threshold": value}
+
+
+def test_what_the_request_also_names_is_switched_with_the_snippets_own() -> None:
+    refined = yaml.safe_load(
+        refine_automation(
+            AUTOMATION,
+            "turn on the hall light and the kitchen strip",
+            HOME,
+            mentioned=("light.hallway", "light.kitchen_strip"),
+        )
+    )
+
+    assert refined["actions"][1] == {
+        "action": "homeassistant.turn_on",
+        "target": {"entity_id": ["light.kitchen_strip"]},
+    }

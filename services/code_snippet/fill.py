@@ -40,7 +40,11 @@ _COMPARISON = re.compile(
 _NUMBER = re.compile(r"(?<![\w:./-])(-?\d+(?:\.\d+)?)(?![\w:/])")
 _TOPIC = re.compile(r"(?<![\w/])([a-z0-9_+#-]+(?:/[a-z0-9_+#-]+)+)/?(?![\w/])", re.IGNORECASE)
 _QUOTED = re.compile(r"[\"“']([^\"”']{2,120})[\"”']")
-_NAMED = re.compile(r"\b(?:named|called)\s+[\"“']?([a-z0-9][a-z0-9 _-]{0,40}?)[\"”']?(?:\s|$|,|\.)")
+_NAMED = re.compile(
+    r"\b(?:named|called|id)\s+[\"“']?([a-z0-9][a-z0-9_-]{0,40}?)[\"”']?(?:\s|$|,|\.|\))"
+)
+#: An identifier written the way ids are (`gate_open_btn`), and not an entity id.
+_SNAKE = re.compile(r"(?<![\w./])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![\w./])")
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ class Filler:
     def fill(self, prompt: str, params: Sequence[Param]) -> Filled:
         # Times of day are read from the prompt as written (`clock_times`); the rest, with
         # them taken out, from its normalised words, so "6:45" is no count of anything.
-        said = normalize(_CLOCK.sub(" ", prompt.casefold()))
+        said = normalize(_spelled_out(_CLOCK.sub(" ", prompt.casefold())))
         mentions = self.mentions(prompt)
         said_words = [_stem(word) for word in tokens(prompt)]
         values: dict[str, Value] = {}
@@ -160,7 +164,8 @@ class Filler:
         if place is not None:
             return [], f"the home has no {what} in the {place} (no area or device called that)"
         if len(fitting) == 1:
-            return fitting, ""
+            only = fitting[0].id
+            return fitting, f"{param.name}: the request names no {what}; took the only one, {only}"
         if fitting:
             return fitting[:1], f"{param.name}: the request names no {what}; picked {fitting[0].id}"
         return [], f"the home has no {what}"
@@ -272,15 +277,28 @@ def _read(
         match = _TOPIC.search(prompt)
         return match.group(1) if match else None
     if kind == "text":
-        match = _QUOTED.search(prompt)
+        match = _QUOTED.search(prompt) or re.search(
+            rf"\b{re.escape(param.name)}\s+(?:is|of|=|:)?\s*([a-z0-9_]+)\b", prompt.casefold()
+        )
         return match.group(1).strip() if match else None
     if kind == "name":
-        match = _NAMED.search(said)
+        match = _NAMED.search(prompt.casefold()) or _SNAKE.search(prompt.casefold())
         return _slug(match.group(1)) if match else None
     if kind == "area":
         area = next((m.target for m in mentions.areas if isinstance(m.target, Area)), None)
         return area.name if area is not None else None
     return None
+
+
+def _spelled_out(text: str) -> str:
+    """Numbers and comparisons as the readers read them: "20,000" -> 20000, "3 kW" -> 3000 w
+    (Home Assistant's power sensors count watts), "> 75%" -> above 75%."""
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+    text = re.sub(
+        r"(\d+(?:\.\d+)?)\s*kw\b", lambda m: f"{_plain(float(m.group(1)) * 1000)} w", text
+    )
+    text = re.sub(r"(?:>=|≥|=>|>)", " above ", text)
+    return re.sub(r"(?:<=|≤|=<|<)", " below ", text)
 
 
 def _in_unit(seconds: float, unit: str) -> int | float:
@@ -378,4 +396,5 @@ def _pins(said: str) -> list[int]:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")
+    """A name as ids are written: words joined by `_` or `-` as given, else by `-`."""
+    return re.sub(r"[^a-z0-9_]+", "-", text.casefold()).strip("-")

@@ -49,10 +49,13 @@ def refine_automation(code: str, prompt: str, home: Home, *, mentioned: Sequence
         for entity_id in mentioned
         if entity_id.startswith("binary_sensor.") and entity_id not in code
     ]
-    if not added:
+    also = [e for e in mentioned if e.split(".")[0] in SWITCHABLE and e not in code]
+    targeted = _also_targeted(data, also)
+    if not added and not targeted:
         return code
-    data.pop("condition", None)
-    data["conditions"] = conditions + added
+    if added:
+        data.pop("condition", None)
+        data["conditions"] = conditions + added
     return _dump(data)
 
 
@@ -87,6 +90,46 @@ def _conditions(
         if people:
             added.append({"condition": "state", "entity_id": people, "state": "not_home"})
     return added
+
+
+#: Domains `homeassistant.turn_on/turn_off/toggle` switch, whatever their own actions.
+SWITCHABLE = frozenset({
+    "light", "switch", "fan", "cover", "media_player", "scene", "script", "input_boolean",
+    "humidifier", "water_heater", "siren", "climate", "valve",
+})  # fmt: skip
+_VERBS = ("turn_on", "turn_off", "toggle")
+
+
+def _also_targeted(data: dict[str, Any], also: list[str]) -> bool:
+    """Entities the request names beside the snippet's own ("switch off the telly and the
+    bias light") are switched with its first target, by Home Assistant's generic action,
+    after each action that switches that target. True when any were added."""
+    key = "actions" if "actions" in data else "action"
+    actions = _as_list(data.get(key))
+    first = next((a for a in actions if isinstance(a, dict) and _switching(a)), None)
+    if not also or first is None:
+        return False
+    target = _as_list(first["target"]["entity_id"])
+    steps: list[Any] = []
+    for action in actions:
+        steps.append(action)
+        if _switching(action) and _as_list(action["target"]["entity_id"]) == target:
+            verb = str(action.get("action", action.get("service"))).partition(".")[2]
+            steps.append({"action": f"homeassistant.{verb}", "target": {"entity_id": [*also]}})
+    data[key] = steps
+    return True
+
+
+def _switching(action: dict[str, Any]) -> bool:
+    """An action that turns its targets on or off (or toggles them), by entity id."""
+    name = action.get("action", action.get("service"))
+    target = action.get("target")
+    return (
+        isinstance(name, str)
+        and name.partition(".")[2] in _VERBS
+        and isinstance(target, dict)
+        and "entity_id" in target
+    )
 
 
 def weekdays(prompt: str) -> list[str]:
@@ -128,5 +171,13 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+class _Dumper(yaml.SafeDumper):
+    """Every value written out where it stands: Home Assistant reads anchors and aliases,
+    but a snippet is for people to read and change."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def _dump(data: dict[str, Any]) -> str:
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)

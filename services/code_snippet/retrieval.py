@@ -19,15 +19,21 @@ import numpy as np
 from slm_mesh.services.code_snippet.fill import Filled, Filler
 from slm_mesh.services.code_snippet.library import Snippet, render
 from slm_mesh.services.code_snippet.refine import refine_automation
+from slm_mesh.services.home.model import Entity
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 AUTOMATION = "homeassistant-automation"
 
 WORD_WEIGHT = 0.3
 """The words' share of closeness, beside the encoder's cosine."""
-CLOSE_ENOUGH = 0.08
-"""A snippet the home can fill beats a closer one it cannot when it is within this."""
-CANDIDATES = 4
+CLOSE_ENOUGH = 0.15
+"""How much less close than the closest a snippet may be and still be chosen: for taking
+more of what the request names, or for being one the home can fill."""
+TAKES_WEIGHT = 0.2
+"""What taking all the entities a request names is worth, in closeness."""
+GUESS_COST = 0.1
+"""What an entity the snippet needs and the request does not name costs, in closeness."""
+CANDIDATES = 6
 
 _STOP = frozenset({
     "a", "an", "the", "to", "of", "in", "on", "for", "and", "or", "is", "it", "i", "me", "my",
@@ -76,25 +82,53 @@ class SnippetIndex:
 
 
 def retrieve(prompt: str, *, fmt: str, index: SnippetIndex, filler: Filler) -> Retrieved | None:
-    """The closest snippet the home can fill (or the closest, with its problems); None
-    when the library has no snippet of the format."""
+    """Of the closest few snippets, the one that takes most of what the request names
+    (a snippet with a person in it for "when Priya arrives home") and needs least that it
+    does not name, that the home can fill, and is closest; None when the library has no
+    snippet of the format."""
     ranked = index.rank(prompt, fmt=fmt)[:CANDIDATES]
     if not ranked:
         return None
     top = ranked[0][1]
-    tried = []
+    named = [m.target for m in filler.mentions(prompt).entities if isinstance(m.target, Entity)]
+    scored = []
     for snippet, closeness in ranked:
-        filled = filler.fill(prompt, list(snippet.params.values()))
-        tried.append((snippet, filled, closeness))
-        if not filled.problems:
+        if closeness < top - CLOSE_ENOUGH:
             break
-    fits = [t for t in tried if not t[1].problems and t[2] >= top - CLOSE_ENOUGH]
-    snippet, filled, closeness = fits[0] if fits else tried[0]
+        filled = filler.fill(prompt, list(snippet.params.values()))
+        guesses = sum("names no" in note for note in filled.notes)
+        fit = (
+            closeness
+            + TAKES_WEIGHT * _takes(snippet, named)
+            - GUESS_COST * guesses
+            - (1.0 if filled.problems else 0.0)
+        )
+        scored.append((fit, snippet, filled, closeness))
+    if not scored:
+        snippet, closeness = ranked[0]
+        scored.append((0.0, snippet, filler.fill(prompt, list(snippet.params.values())), closeness))
+    _, snippet, filled, closeness = max(scored, key=lambda item: item[0])
     code = render(snippet, filled.values) if not filled.problems else ""
     if code and fmt == AUTOMATION:
-        mentioned = [m.target.id for m in filler.mentions(prompt).entities]
+        mentioned = [entity.id for entity in named]
         code = refine_automation(code, prompt, filler.home, mentioned=mentioned)
     return Retrieved(snippet=snippet, code=code, filled=filled, closeness=closeness)
+
+
+def _takes(snippet: Snippet, named: Sequence[Entity]) -> float:
+    """The share of the entities a request names that some parameter of `snippet` could
+    take (by domain and device class)."""
+    if not named:
+        return 0.0
+    params = [p for p in snippet.params.values() if p.kind == "entity"]
+    fits = sum(
+        any(
+            e.domain in p.domains and (not p.device_classes or e.device_class in p.device_classes)
+            for p in params
+        )
+        for e in named
+    )
+    return fits / len(named)
 
 
 def _words(text: str) -> set[str]:
