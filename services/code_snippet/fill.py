@@ -354,7 +354,11 @@ def _number(text: str, role: str, order: int) -> int | float | None:
     "above 25", "drops below 18" (the `order`-th threshold: "on above 70, off under 60";
     else the only number)."""
     if role == "target":
-        found = re.findall(r"\b(?:set|put)\b[^.;,]*?\b(?:to|at)\s+(-?\d+(?:\.\d+)?)", text)
+        found = re.findall(
+            r"\b(?:set|put|drop|bump|raise|lower|change|turn|heat|cool)\b[^.;,]*?\b(?:to|at)\s+"
+            r"(-?\d+(?:\.\d+)?)",
+            text,
+        )
         return _plain(float(found[-1])) if found else None
     if role == "level":
         found = re.findall(r"(-?\d+(?:\.\d+)?)\s*(?:%|percent)", text)

@@ -26,6 +26,7 @@ _CLOCK = r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?"
 _WINDOW = re.compile(
     rf"\b(?:between|from)\s+{_CLOCK}\s+(?:and|to|until|till|-)\s+{_CLOCK}", re.IGNORECASE
 )
+_BOUND = re.compile(rf"\b(after|from|past|before|until|till)\s+{_CLOCK}", re.IGNORECASE)
 _DARK = re.compile(r"\b(after dark|after sunset|when it'?s dark|while it'?s dark|"
                    r"once it'?s dark|sun is down|sun'?s down)\b", re.IGNORECASE)  # fmt: skip
 _NOBODY_HOME = re.compile(
@@ -44,8 +45,9 @@ def refine_automation(code: str, prompt: str, home: Home, *, mentioned: Sequence
         return code
     conditions = list(_as_list(data.get("conditions", data.get("condition"))))
     added = _conditions(prompt, data, conditions, home)
+    unless = re.search(r"\b(unless|except when|but not when|if nobody|if no one)\b", prompt, re.I)
     added += [
-        {"condition": "state", "entity_id": entity_id, "state": "on"}
+        {"condition": "state", "entity_id": entity_id, "state": "off" if unless else "on"}
         for entity_id in mentioned
         if entity_id.startswith("binary_sensor.") and entity_id not in code
     ]
@@ -72,6 +74,12 @@ def _conditions(
     if window is not None and "time" not in kinds:
         after, before = window
         added.append({"condition": "time", "after": after, "before": before})
+    elif "time" not in kinds and "time" not in trigger_kinds:
+        bound = _BOUND.search(prompt)
+        clock = _clock(*bound.groups()[1:]) if bound is not None else None
+        if bound is not None and clock is not None:
+            side = "after" if bound.group(1).casefold() in ("after", "from", "past") else "before"
+            added.append({"condition": "time", side: clock})
     days = weekdays(prompt)
     if days and not any("weekday" in c for c in present if isinstance(c, dict)):
         merged = next((c for c in added if c["condition"] == "time"), None)
