@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from slm_mesh.services.code_snippet.actions import action_for, clause_naming
 from slm_mesh.services.code_snippet.fill import Filler, clock_times
 from slm_mesh.services.code_snippet.library import Param
 from slm_mesh.services.code_snippet.refine import refine_automation, weekdays
@@ -229,3 +230,31 @@ def test_what_the_request_also_names_is_switched_with_the_snippets_own() -> None
         "action": "homeassistant.turn_on",
         "target": {"entity_id": ["light.kitchen_strip"]},
     }
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "clause", "action"),
+    [
+        ("cover.driveway_gate", "and the driveway gate opened for the fire brigade",
+         {"action": "cover.open_cover", "target": {"entity_id": "cover.driveway_gate"}}),
+        ("vacuum.rosie", "send rosie off to clean",
+         {"action": "vacuum.start", "target": {"entity_id": "vacuum.rosie"}}),
+        ("climate.heat_pump", "drop the heat pump to 16",
+         {"action": "climate.set_temperature", "target": {"entity_id": "climate.heat_pump"},
+          "data": {"temperature": 16}}),
+        ("lock.front", "unlock the front door",
+         {"action": "lock.unlock", "target": {"entity_id": "lock.front"}}),
+        ("media_player.tv", "switch off the telly",
+         {"action": "homeassistant.turn_off", "target": {"entity_id": "media_player.tv"}}),
+        ("light.porch", "the porch light", None),
+    ],
+)  # fmt: skip
+def test_the_action_a_clause_asks_of_an_entity(
+    entity_id: str, clause: str, action: dict[str, object] | None
+) -> None:
+    assert action_for(entity_id, clause) == action
+
+
+def test_the_clause_that_names_an_entity() -> None:
+    prompt = "When smoke is detected turn on the stair lights, and open the Driveway Gate"
+    assert clause_naming(prompt, ("Driveway Gate",)) == " open the driveway gate"

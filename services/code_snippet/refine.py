@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from slm_mesh.services.code_snippet.actions import action_for, clause_naming
 from slm_mesh.services.code_snippet.snippet_yaml import load_yaml
 from slm_mesh.services.home.model import Home
 
@@ -37,9 +38,11 @@ _NOBODY_HOME = re.compile(
 
 
 def refine_automation(code: str, prompt: str, home: Home, *, mentioned: Sequence[str] = ()) -> str:
-    """`code` (a filled automation) with the conditions `prompt` names added; a binary
-    sensor the request names (`mentioned`) that the snippet does not use becomes a
-    condition that it is on ("while I'm in there (the occupancy sensor)")."""
+    """`code` (a filled automation) with what `prompt` asks beyond it: the conditions it
+    names; a binary sensor it names (`mentioned`) that the snippet does not use, as a
+    condition ("while I'm in there"); any other entity it names and the snippet does not
+    use, with the action its clause asks ("and open the driveway gate"), else switched with
+    the snippet's own target."""
     data, unreadable = load_yaml(code)
     if unreadable is not None or not isinstance(data, dict):
         return code
@@ -51,9 +54,12 @@ def refine_automation(code: str, prompt: str, home: Home, *, mentioned: Sequence
         for entity_id in mentioned
         if entity_id.startswith("binary_sensor.") and entity_id not in code
     ]
-    also = [e for e in mentioned if e.split(".")[0] in SWITCHABLE and e not in code]
-    targeted = _also_targeted(data, also)
-    if not added and not targeted:
+    unused = [e for e in mentioned if e.split(".")[0] in ACTIONABLE and e not in code]
+    own, also = _own_actions(prompt, unused, home)
+    targeted = _also_targeted(data, [e for e in also if e.split(".")[0] in SWITCHABLE])
+    if own:
+        _insert_actions(data, own)
+    if not added and not targeted and not own:
         return code
     if added:
         data.pop("condition", None)
@@ -106,6 +112,37 @@ SWITCHABLE = frozenset({
     "humidifier", "water_heater", "siren", "climate", "valve",
 })  # fmt: skip
 _VERBS = ("turn_on", "turn_off", "toggle")
+
+
+#: Domains a request may ask something of ("open the gate", "send the vacuum off").
+ACTIONABLE = SWITCHABLE | {"lock", "vacuum", "cover", "valve", "climate", "scene", "script"}
+
+
+def _own_actions(
+    prompt: str, entity_ids: Sequence[str], home: Home
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The actions the request asks of these entities in their own words, and the entities
+    it asks nothing this can read of (they follow the snippet's own action)."""
+    names = {e.id: (e.name, *e.aliases) for e in home.entities}
+    own, rest = [], []
+    for entity_id in entity_ids:
+        clause = clause_naming(prompt, names.get(entity_id, ()))
+        action = action_for(entity_id, clause) if clause is not None else None
+        if action is None:
+            rest.append(entity_id)
+        else:
+            own.append(action)
+    return own, rest
+
+
+def _insert_actions(data: dict[str, Any], extra: list[dict[str, Any]]) -> None:
+    """After the snippet's first action that switches something (before any delay that
+    follows it), else at the end."""
+    key = "actions" if "actions" in data else "action"
+    actions = _as_list(data.get(key))
+    first = next((i for i, a in enumerate(actions) if isinstance(a, dict) and _switching(a)), None)
+    at = len(actions) if first is None else first + 1
+    data[key] = [*actions[:at], *extra, *actions[at:]]
 
 
 def _also_targeted(data: dict[str, Any], also: list[str]) -> bool:
