@@ -11,6 +11,7 @@ from slm_mesh.services.code_snippet.fill import Filler, clock_times
 from slm_mesh.services.code_snippet.library import Param
 from slm_mesh.services.code_snippet.refine import refine_automation, weekdays
 from slm_mesh.services.code_snippet.request_format import format_of
+from slm_mesh.services.code_snippet.retrieval import token_variable
 from slm_mesh.services.home.model import parse_home
 
 HOME = parse_home("""
@@ -258,3 +259,16 @@ def test_the_action_a_clause_asks_of_an_entity(
 def test_the_clause_that_names_an_entity() -> None:
     prompt = "When smoke is detected turn on the stair lights, and open the Driveway Gate"
     assert clause_naming(prompt, ("Driveway Gate",)) == " open the driveway gate"
+
+
+def test_everything_under_a_topic_is_its_wildcard() -> None:
+    assert _fill("watch everything under zigbee2mqtt", Param("topic", "topic")) == {
+        "topic": "zigbee2mqtt/#"
+    }
+
+
+def test_the_token_is_read_from_the_variable_the_request_names() -> None:
+    code = 'TOKEN = os.environ["HA_TOKEN"]\n'
+    assert token_variable(code, "long-lived token in the HASS_TOKEN env var") == (
+        'TOKEN = os.environ["HASS_TOKEN"]\n'
+    )

@@ -275,7 +275,10 @@ def _read(
         return pins[order] if order < len(pins) else None
     if kind == "topic":
         match = _TOPIC.search(prompt)
-        return match.group(1) if match else None
+        if match is not None:
+            return match.group(1)
+        under = re.search(r"\b(?:under|below|beneath)\s+([a-z0-9_-]+(?:/[a-z0-9_-]+)*)\b", said)
+        return f"{under.group(1)}/#" if under is not None else None
     if kind == "text":
         match = _QUOTED.search(prompt) or re.search(
             rf"\b{re.escape(param.name)}\s+(?:is|of|=|:)?\s*([a-z0-9_]+)\b", prompt.casefold()

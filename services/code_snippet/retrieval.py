@@ -112,7 +112,22 @@ def retrieve(prompt: str, *, fmt: str, index: SnippetIndex, filler: Filler) -> R
     if code and fmt == AUTOMATION:
         mentioned = [entity.id for entity in named]
         code = refine_automation(code, prompt, filler.home, mentioned=mentioned)
+    elif code:
+        code = token_variable(code, prompt)
     return Retrieved(snippet=snippet, code=code, filled=filled, closeness=closeness)
+
+
+#: The environment variable the library's snippets read Home Assistant's token from.
+TOKEN_VARIABLE = "HA_TOKEN"
+_VARIABLE = re.compile(r"\$?\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(?:TOKEN|KEY)[A-Z0-9_]*)\b")
+
+
+def token_variable(code: str, prompt: str) -> str:
+    """The token read from the variable the request names ("the token is in HASS_TOKEN")."""
+    named = _VARIABLE.search(prompt)
+    if named is None or named.group(1) == TOKEN_VARIABLE:
+        return code
+    return re.sub(rf"\b{TOKEN_VARIABLE}\b", named.group(1), code)
 
 
 def _takes(snippet: Snippet, named: Sequence[Entity]) -> float:
