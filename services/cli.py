@@ -15,7 +15,7 @@ from slm_mesh.services.errors import EXIT_BAD_INPUT, EXIT_FAILED, SlmMeshError
 from slm_mesh.services.kit.service import installed_names, service_named
 from slm_mesh.services.logs import configure_logging
 from slm_mesh.services.redact import scrub
-from slm_mesh.services.settings import Settings, load_settings, settings_help
+from slm_mesh.services.settings import ENV_PREFIX, Settings, load_settings, settings_help
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -189,6 +189,15 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 BLAS_THREADS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
+def _log_level(args: argparse.Namespace, settings: Settings) -> str:
+    """The demo's answers are what a newcomer reads: its logs say only what went wrong,
+    unless a level was asked for (--log-level, SLM_MESH_LOG_LEVEL, the config file)."""
+    asked = args.log_level or os.environ.get(f"{ENV_PREFIX}LOG_LEVEL") or args.config
+    if args.command == "demo" and not asked:
+        return "warning"
+    return settings.log_level
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     for name, value in BLAS_THREADS.items():
         os.environ.setdefault(name, value)
@@ -198,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as err:
         print(f"slm-mesh: bad settings: {scrub(str(err))}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    configure_logging(level=_log_level(args, settings), fmt=settings.log_format)
     try:
         return _run(args, settings)
     except SlmMeshError as err:

@@ -53,6 +53,8 @@ class Mesh:
     settings: Settings
     """With `mqtt_url` pointing at the broker in use."""
     grpc_port: int
+    services: tuple[str, ...]
+    """The services hosted here, on gRPC and the mesh."""
     router: RouterEdge
     broker: EmbeddedBroker | None
     wyoming: WyomingServer | None
@@ -101,6 +103,7 @@ async def running_mesh(settings: Settings) -> AsyncIterator[Mesh]:
         yield Mesh(
             settings=settings,
             grpc_port=hosted.port,
+            services=tuple(sorted(hosted.started)),
             router=router,
             broker=broker,
             wyoming=wyoming,
@@ -232,7 +235,7 @@ def where_to_connect(mesh: Mesh) -> str:
         "                   answers come back on your MQTT 5 Response Topic (or the payload's",
         '                   "response_topic"), and every answer goes to ' + topics.results,
         f"  status:          {topics.prefix}/status/#  (retained, one per instance)",
-        f"  gRPC intent:     {mesh.settings.host}:{mesh.grpc_port}",
+        f"  gRPC:            {mesh.settings.host}:{mesh.grpc_port}  ({', '.join(mesh.services)})",
         f"  Home Assistant:  {wyoming}",
         f"  try it:          slm-mesh demo --mqtt {url}",
     ])  # fmt: skip

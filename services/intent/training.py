@@ -29,6 +29,7 @@ from slm_mesh.services.intent.head import IntentHead, IntentHeads, train_head
 from slm_mesh.services.intent.lexical import lexical_features
 from slm_mesh.services.intent.slots import OUT_OF_SCOPE, Label
 from slm_mesh.services.intent.templates import sample_training_sentences
+from slm_mesh.services.progress import Progress
 
 #: Bump when the training set, the head or the embeddings change, so old caches are not reused.
 TRAINING_VERSION = 10
@@ -150,12 +151,19 @@ def load_or_train(
     texts = [s.text for s in sentences]
     labels = [s.label for s in sentences]
     groups = [s.group for s in sentences]
-    embeddings = np.concatenate([embed(texts[i : i + 128]) for i in range(0, len(texts), 128)])
-    words = lexical_features(texts)
-    heads = IntentHeads(
-        full=train_head(np.hstack([embeddings, words]), labels, groups=groups, seed=config.seed),
-        words=train_head(words, labels, groups=groups, hidden=64, epochs=15, seed=config.seed),
-    )
+    chunks = range(0, len(texts), 128)
+    with Progress("training the intent heads for this home (once)", total=len(chunks) + 2) as bar:
+        parts = []
+        for start in chunks:
+            parts.append(embed(texts[start : start + 128]))
+            bar.advance()
+        embeddings = np.concatenate(parts)
+        words = lexical_features(texts)
+        full = train_head(np.hstack([embeddings, words]), labels, groups=groups, seed=config.seed)
+        bar.advance()
+        word_head = train_head(words, labels, groups=groups, hidden=64, epochs=15, seed=config.seed)
+        bar.advance()
+    heads = IntentHeads(full=full, words=word_head)
     log.info(
         "intent heads trained",
         sentences=len(sentences),

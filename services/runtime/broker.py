@@ -123,7 +123,11 @@ class EmbeddedBroker:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         command = self._mosquitto_command() if self.kind == "mosquitto" else self._amqtt_command()
         log_file = (self.data_dir / f"{self.kind}.log").open("ab")
-        self._process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
+        # A session of its own: Ctrl-C on a terminal reaches the whole foreground group, and
+        # the broker must outlive the services that say goodbye to it; `stop` ends it last.
+        self._process = subprocess.Popen(
+            command, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
         log_file.close()
         await self._wait_listening(timeout_s)
         log.info("broker started", kind=self.kind, url=str(self.url), pid=self._process.pid)

@@ -448,10 +448,10 @@ class MqttClient:
 
     def _lost(self, reason: str | None) -> None:
         self._connected.clear()
+        if self._closing or self._loop is None:
+            return  # our own goodbye; paho may still call it a failure ("Unspecified error")
         if reason is not None:
             log.warning("mqtt disconnected", broker=str(self.broker), reason=reason)
-        if self._closing or self._loop is None:
-            return
         if self._reconnecting is None or self._reconnecting.done():
             self._reconnecting = self._loop.create_task(self._reconnect())
 

@@ -21,6 +21,7 @@ import onnxruntime as ort
 import structlog
 
 from slm_mesh.services.errors import ModelError
+from slm_mesh.services.progress import Progress
 from slm_mesh.services.runtime.model_store import file_sha256
 
 Precision = Literal["auto", "int8", "fp32"]
@@ -69,10 +70,11 @@ def prepare_model(
     folded = converted.with_suffix(".folded.onnx")
     partial = converted.with_suffix(".partial.onnx")
     try:
-        _fold_constants(model, folded)
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+        with Progress("converting the model to int8 (once, about 20 s)"):
+            _fold_constants(model, folded)
+            from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        quantize_dynamic(folded, partial, weight_type=QuantType.QInt8, per_channel=True)
+            quantize_dynamic(folded, partial, weight_type=QuantType.QInt8, per_channel=True)
         partial.replace(converted)
     except Exception as err:  # quantization raises many untyped errors on odd graphs
         raise ModelError(
