@@ -13,7 +13,10 @@ The converted model is written once to the cache, keyed by the source's sha256.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import platform
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -70,7 +73,7 @@ def prepare_model(
     folded = converted.with_suffix(".folded.onnx")
     partial = converted.with_suffix(".partial.onnx")
     try:
-        with Progress("converting the model to int8 (once, about 20 s)"):
+        with Progress("converting the model to int8 (once, about 20 s)"), _quiet_advice():
             _fold_constants(model, folded)
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -84,6 +87,25 @@ def prepare_model(
         folded.unlink(missing_ok=True)
         partial.unlink(missing_ok=True)
     return converted
+
+
+_ADVICE = "Please consider to run pre-processing before quantization"
+
+
+@contextlib.contextmanager
+def _quiet_advice() -> Iterator[None]:
+    """ONNX Runtime's quantizer advises, on the root logger, a pre-processing step for
+    image models; for this encoder it changes nothing, and a first run should not print it."""
+
+    def keep(record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(_ADVICE)
+
+    root = logging.getLogger()
+    root.addFilter(keep)
+    try:
+        yield
+    finally:
+        root.removeFilter(keep)
 
 
 def _fold_constants(model: Path, target: Path) -> None:
