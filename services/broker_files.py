@@ -13,6 +13,7 @@ from pathlib import Path
 
 from slm_mesh.services.router.request import TASKS
 from slm_mesh.services.runtime.broker_access import (
+    BRIDGE,
     DEVICE,
     ROUTER,
     BrokerLogins,
@@ -35,7 +36,9 @@ def default_acl(settings: Settings) -> str:
 def write_broker_files(directory: Path, settings: Settings) -> list[Path]:
     """The four files, written in `directory`; returns their paths."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    logins = BrokerLogins.load_or_create(directory / "logins.json", [ROUTER, DEVICE, *TASKS])
+    logins = BrokerLogins.load_or_create(
+        directory / "logins.json", [ROUTER, DEVICE, BRIDGE, *TASKS]
+    )
     files = {
         "passwords": mosquitto_password_file(logins),
         "acl": default_acl(settings),

@@ -94,6 +94,12 @@ def _parser() -> argparse.ArgumentParser:
     plugin.add_argument("--licence", default="unknown", help="the model's licence")
     plugin.add_argument("--description", default="", help="one line about the model")
 
+    from slm_mesh.firmware_bridge.cli import add_bridge_arguments
+
+    bridge = commands.add_parser("bridge", help="devices on serial ports and UDP, onto the mesh")
+    add_bridge_arguments(bridge)
+    with_mqtt(bridge)
+
     models = commands.add_parser(
         "models", help="build model folders in the cache directory, once (the models extra)"
     )
@@ -282,6 +288,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from slm_mesh.tools.bench.mesh import run_mesh_bench
 
         return run_mesh_bench(settings, seconds=args.seconds, as_json=args.json)
+    if args.command == "bridge":
+        from slm_mesh.firmware_bridge.cli import run_bridge
+
+        return run_bridge(args, settings)
     if args.command == "models":
         from slm_mesh.tools.models.commands import build_command, list_command
 

@@ -33,6 +33,7 @@ from slm_mesh.services.router.request import TASKS
 from slm_mesh.services.router.router import Router
 from slm_mesh.services.runtime.broker import EmbeddedBroker
 from slm_mesh.services.runtime.broker_access import (
+    BRIDGE,
     DEVICE,
     ROUTER,
     BrokerAccess,
@@ -184,7 +185,7 @@ def broker_access(settings: Settings) -> BrokerAccess | None:
         return None
     services = sorted({*TASKS, *installed_names()})
     logins = BrokerLogins.load_or_create(
-        embedded_logins_path(settings), [ROUTER, DEVICE, *services]
+        embedded_logins_path(settings), [ROUTER, DEVICE, BRIDGE, *services]
     )
     grants = role_grants(
         prefix=settings.mqtt.prefix, discovery_prefix=settings.discovery_prefix, services=services

@@ -43,7 +43,7 @@ from slm_mesh.services.settings import Settings
 
 SERVICES = ("intent", "summarize")
 GRANTS = role_grants(prefix="slm-mesh", discovery_prefix="homeassistant", services=SERVICES)
-ROLES = ["router", "device", *SERVICES]
+ROLES = ["router", "device", "bridge", *SERVICES]
 
 
 def test_logins_are_made_once_and_kept_where_only_their_owner_reads(tmp_path: Path) -> None:
@@ -54,8 +54,8 @@ def test_logins_are_made_once_and_kept_where_only_their_owner_reads(tmp_path: Pa
     assert again.role("code").password
     assert path.stat().st_mode & 0o777 == 0o600
     assert "password" not in repr(first.role("device"))
-    with pytest.raises(LoginsError, match="no broker login for the role 'bridge'"):
-        first.role("bridge")
+    with pytest.raises(LoginsError, match="no broker login for the role 'visitor'"):
+        first.role("visitor")
 
 
 def test_an_unreadable_logins_file_is_refused_saying_which(tmp_path: Path) -> None:

@@ -28,6 +28,9 @@ from slm_mesh.services.errors import SlmMeshError
 
 ROUTER = "router"
 DEVICE = "device"
+BRIDGE = "bridge"
+"""The firmware bridge: events for the devices it carries, their status, buttons and
+sensors; the commands sent to them."""
 _MOSQUITTO_ITERATIONS = 101  # what mosquitto_passwd writes
 
 
@@ -58,6 +61,10 @@ def role_grants(*, prefix: str, discovery_prefix: str, services: Iterable[str]) 
         DEVICE: Grant(
             read=(f"{prefix}/reply/%c", f"{prefix}/reply/%c/#", "hermes/#"),
             write=(f"{prefix}/event/#", f"{prefix}/ask", "hermes/nlu/query"),
+        ),
+        BRIDGE: Grant(
+            read=(f"{prefix}/reply/%c", f"{prefix}/reply/%c/#", f"{prefix}/device/+/command/+"),
+            write=(f"{prefix}/event/#", f"{prefix}/device/#", f"{prefix}/status/bridge/#"),
         ),
     }
     for service in services:
