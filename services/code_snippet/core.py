@@ -1,11 +1,12 @@
 """The code-snippet core: a request in, a validated snippet out, streamed as it is written.
 No gRPC, no MQTT.
 
-With a generative plugin, the model writes first (guided by its format's schema and the
-home, `generative`); an answer that fails validation is written once more, and if that
-fails too the snippet library answers, and the notes say so. Without one, the library
-answers (`retrieval`). Whichever wrote it, every answer is validated (`validate`) against
-the home as it is now.
+The snippet library answers (`retrieval`). With a generative plugin, the model writes
+what the library has no close snippet for (or every answer, `model_first`), guided by its
+format's schema and the home and shown the library's closest snippet (`generative`); an
+answer that fails validation is written once more, and if that fails too the library
+answers, and the notes say so. Whichever wrote it, every answer is validated (`validate`)
+against the home as it is now.
 """
 
 from __future__ import annotations
