@@ -145,6 +145,18 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print results as JSON")
     with_model(bench)
 
+    health = commands.add_parser(
+        "health", help="exit 0 when the server here answers SERVING (container healthchecks)"
+    )
+    health.add_argument("--target", help="HOST:PORT (default: this machine's gRPC port)")
+    health.add_argument(
+        "--service", default="", help="a service's full name (default: the whole server)"
+    )
+    health.add_argument(
+        "--wyoming", action="store_true", help="the Wyoming face instead: describe, then info"
+    )
+    health.add_argument("--timeout", type=float, default=5.0, help="seconds")
+
     demo = commands.add_parser("demo", help="send sample device events through a mesh")
     with_model(demo)
     demo.add_argument(
@@ -244,6 +256,21 @@ def _serve_wyoming(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "health":  # before the intent service's imports: it runs every 30 s
+        from slm_mesh.services.runtime.health_check import health_command
+
+        return health_command(
+            grpc_settings=settings.grpc,
+            cache_dir=settings.cache_dir,
+            host=settings.host,
+            port=settings.port,
+            wyoming_host=settings.wyoming.host,
+            wyoming_port=settings.wyoming.port,
+            target=args.target,
+            service=args.service,
+            wyoming=args.wyoming,
+            timeout=args.timeout,
+        )
     from slm_mesh.services.intent import commands
 
     if args.command == "serve" and "wyoming" in args.service:

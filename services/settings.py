@@ -172,10 +172,43 @@ class LlmSettings(BaseModel):
     max_text_chars: int = Field(4000, ge=1, description="longer requests are not sent")
 
 
+class GrpcSettings(BaseModel):
+    """gRPC across the LAN: SLM_MESH_GRPC_TLS, SLM_MESH_GRPC_TOKEN_FILE, ..."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tls: Literal["auto", "on", "off"] = Field(
+        "auto", description="gRPC TLS: auto (beyond loopback only), on, off"
+    )
+    cert_file: Path | None = Field(
+        None, description="server certificate chain (PEM); none: the mesh's own CA makes one"
+    )
+    key_file: Path | None = Field(None, description="the server certificate's key (PEM)")
+    names: list[str] = Field(
+        default_factory=list,
+        description="DNS names and IPs clients dial, for the certificate the mesh makes",
+    )
+    client_ca_file: Path | None = Field(
+        None, description="require client certificates signed by this CA"
+    )
+    ca_file: Path | None = Field(
+        None, description="clients: the CA to trust; default: the mesh's own, else the system's"
+    )
+    client_cert_file: Path | None = Field(None, description="clients: certificate to present")
+    client_key_file: Path | None = Field(None, description="clients: its key")
+    server_name: str | None = Field(
+        None, description="clients: the name the server's certificate carries, if not the host"
+    )
+    token: SecretStr | None = Field(
+        None, description="bearer token every call but health checks carries (never logged)"
+    )
+    token_file: Path | None = Field(None, description="file holding the bearer token")
+
+
 #: The groups, by the prefix of their flat names (`mqtt_url` is `mqtt.url`).
 _GROUPS = (
     "mqtt", "broker", "mesh", "batch", "unanswered", "sentiment", "code", "wyoming",
-    "homeassistant", "llm",
+    "homeassistant", "llm", "grpc",
 )  # fmt: skip
 
 
@@ -231,6 +264,7 @@ class Settings(BaseSettings):
     batch: BatchSettings = Field(default_factory=BatchSettings)
     host: str = Field("127.0.0.1", description="gRPC listen address")
     port: int = Field(50051, ge=0, le=65535, description="gRPC port (0: any free port)")
+    grpc: GrpcSettings = Field(default_factory=GrpcSettings)
     log_format: Literal["auto", "json", "console"] = Field("auto", description="log rendering")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="least severe log messages shown"

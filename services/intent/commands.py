@@ -16,6 +16,11 @@ from slm_mesh.services.intent.ask import BadLine, answer_lines, parse_line
 from slm_mesh.services.intent.evaluate import Score, load_cases, score
 from slm_mesh.services.intent.service import build_recognizer
 from slm_mesh.services.kit.grpc_client import ServiceClient, remote_failure
+from slm_mesh.services.runtime.grpc_tls import (
+    ChannelSecurity,
+    channel_security,
+    config_from_settings,
+)
 from slm_mesh.services.settings import Settings
 
 __all__ = ["ask", "bench", "evaluate"]
@@ -36,15 +41,22 @@ def ask(settings: Settings, *, texts: Sequence[str], target: str | None, area: s
         recognizer, _ = build_recognizer(settings)
         failures = answer_lines(items, recognize=recognizer.recognize_batch, write=write)
     else:
-        failures = asyncio.run(_ask_remote(target, list(items), write))
+        security = channel_security(
+            config_from_settings(settings.grpc, cache_dir=settings.cache_dir), target=target
+        )
+        failures = asyncio.run(_ask_remote(target, list(items), write, security=security))
     return 2 if failures else 0
 
 
 async def _ask_remote(
-    target: str, items: list[IntentRequest | BadLine], write: Callable[[str], None]
+    target: str,
+    items: list[IntentRequest | BadLine],
+    write: Callable[[str], None],
+    *,
+    security: ChannelSecurity,
 ) -> int:
     try:
-        async with ServiceClient(CONTRACT, target=target) as client:
+        async with ServiceClient(CONTRACT, target=target, security=security) as client:
             loop = asyncio.get_running_loop()
 
             def recognize(requests: Sequence[IntentRequest]) -> list[IntentResult]:

@@ -21,6 +21,7 @@ from slm_mesh.services.errors import InvalidRequestError, SlmMeshError
 from slm_mesh.services.kit.grpc_client import ServiceClient, remote_failure
 from slm_mesh.services.kit.service import Service
 from slm_mesh.services.kit.shared import Shared
+from slm_mesh.services.runtime.grpc_tls import channel_security, config_from_settings
 from slm_mesh.services.runtime.json_payload import load_json
 from slm_mesh.services.settings import Settings
 
@@ -46,7 +47,9 @@ async def answerer(
         async with router_answerer(settings, task=service.name) as ask:
             yield ask
     elif target is not None:
-        async with ServiceClient(contract, target=target) as client:
+        tls = config_from_settings(settings.grpc, cache_dir=settings.cache_dir)
+        security = channel_security(tls, target=target)
+        async with ServiceClient(contract, target=target, security=security) as client:
 
             async def remote(request: Any) -> dict[str, Any]:
                 try:

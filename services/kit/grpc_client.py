@@ -5,7 +5,8 @@
         results = await client.call([IntentRequest("turn on the kitchen light")])
 
 A status with a code the mesh knows comes back as its error (`InvalidRequestError` for
-INVALID_ARGUMENT, ...); any other failure raises `grpc.aio.AioRpcError`.
+INVALID_ARGUMENT, ...); any other failure raises `grpc.aio.AioRpcError`. `security`
+(`grpc_tls.channel_security`) dials over TLS and sends a token; None dials plain.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from slm_mesh.services.errors import (
     SlmMeshError,
 )
 from slm_mesh.services.kit.contract import Contract, Piece
+from slm_mesh.services.runtime.grpc_tls import ChannelSecurity, open_channel
 from slm_mesh.v1 import service_info_pb2
 
 Req = TypeVar("Req")
@@ -38,12 +40,20 @@ _ERRORS: dict[grpc.StatusCode, type[SlmMeshError]] = {
 class ServiceClient(Generic[Req, Ans]):
     """One channel to one service; `timeout` (seconds) is each call's deadline."""
 
-    def __init__(self, contract: Contract[Req, Ans], *, target: str, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        contract: Contract[Req, Ans],
+        *,
+        target: str,
+        timeout: float = 5.0,
+        security: ChannelSecurity | None = None,
+    ) -> None:
         if timeout <= 0:
             raise ValueError(f"timeout must be positive, got {timeout}")
         self._contract = contract
         self._target = target
         self._timeout = timeout
+        self._security = security
         self._channel: grpc.aio.Channel | None = None
         self._call: Any = None
         self._stream: Any = None
@@ -51,7 +61,7 @@ class ServiceClient(Generic[Req, Ans]):
 
     async def __aenter__(self) -> Self:
         binding = self._contract.grpc
-        self._channel = grpc.aio.insecure_channel(self._target)
+        self._channel = open_channel(self._target, self._security)
         # Made once per channel: building a callable per call costs as much as the call.
         self._call = self._channel.unary_unary(
             f"/{binding.service}/{binding.method}",
@@ -164,6 +174,11 @@ def remote_failure(service: str, target: str, err: grpc.aio.AioRpcError) -> SlmM
         return ServiceUnavailable(
             f"cannot reach the {service} service at {target} ({status}); is it running?"
             f" (slm-mesh serve {service})"
+        )
+    if err.code() == grpc.StatusCode.UNAUTHENTICATED:
+        return SlmMeshError(
+            f"the {service} service at {target} wants a token ({status}): set "
+            "SLM_MESH_GRPC_TOKEN_FILE (or SLM_MESH_GRPC_TOKEN)"
         )
     if err.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
         return DeadlineExceeded(

@@ -34,6 +34,7 @@ from slm_mesh.services.kit.mqtt_face import (
 from slm_mesh.services.kit.service import Core, Service, Started, StreamingCore
 from slm_mesh.services.kit.shared import Shared
 from slm_mesh.services.runtime.grpc_server import GrpcServer
+from slm_mesh.services.runtime.grpc_tls import config_from_settings, server_security
 from slm_mesh.services.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -69,7 +70,12 @@ async def hosting(
         def register(server: grpc.aio.Server) -> list[str]:
             return [name for face in faces for name in face.register(server)]
 
-        server = GrpcServer(register=register, host=settings.host, port=settings.port)
+        security = server_security(
+            config_from_settings(settings.grpc, cache_dir=settings.cache_dir), host=settings.host
+        )
+        server = GrpcServer(
+            register=register, host=settings.host, port=settings.port, security=security
+        )
         port = await server.start()
         stack.push_async_callback(server.stop, 2.0)
         stack.push_async_callback(server.set_serving, False)

@@ -5,6 +5,7 @@ names; this module adds the standard health service (NOT_SERVING until the calle
 otherwise, so a load balancer waits for the model to load) and server reflection (so
 `grpcurl` works without the .proto files). A request whose bytes do not parse (corrupt
 wire format, bad UTF-8 in a string) gets INVALID_ARGUMENT rather than grpc's UNKNOWN.
+`security` (`grpc_tls.server_security`) puts it on a TLS port and asks for a token.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import grpc
 from google.protobuf.message import DecodeError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+
+from slm_mesh.services.runtime.grpc_tls import ServerSecurity
 
 Register = Callable[[grpc.aio.Server], Iterable[str]]
 """Adds servicers to the server and returns their full names, e.g. "slm_mesh.v1.Intent"."""
@@ -93,15 +96,18 @@ class GrpcServer:
         port: int = 0,
         max_message_bytes: int = 1 << 20,
         max_concurrent_rpcs: int = 512,
+        security: ServerSecurity | None = None,
     ) -> None:
         """Calls past `max_concurrent_rpcs` at once get RESOURCE_EXHAUSTED at once, so a
-        flood of callers costs them, not the server's memory."""
+        flood of callers costs them, not the server's memory. `security`: TLS credentials
+        and a token (None: a plain port, open to whoever reaches it)."""
         if max_message_bytes <= 0:
             raise ValueError(f"max_message_bytes must be positive, got {max_message_bytes}")
         if max_concurrent_rpcs < 1:
             raise ValueError(f"max_concurrent_rpcs must be at least 1, got {max_concurrent_rpcs}")
         self._max_concurrent_rpcs = max_concurrent_rpcs
         self._register = register
+        self._security = security
         self._address = f"{host}:{port}"
         self._options = [
             ("grpc.max_receive_message_length", max_message_bytes),
@@ -130,7 +136,10 @@ class GrpcServer:
             raise RuntimeError("the gRPC server is already started")
         server = grpc.aio.server(
             options=self._options,
-            interceptors=[_RejectMalformed()],
+            interceptors=[
+                *(self._security.interceptors() if self._security else ()),
+                _RejectMalformed(),
+            ],
             maximum_concurrent_rpcs=self._max_concurrent_rpcs,
         )
         self._service_names = tuple(self._register(server))
@@ -138,7 +147,13 @@ class GrpcServer:
         reflection.enable_server_reflection(
             (*self._service_names, health.SERVICE_NAME, reflection.SERVICE_NAME), server
         )
-        port: int = server.add_insecure_port(self._address)  # RuntimeError if it cannot bind
+        # RuntimeError if it cannot bind.
+        credentials = self._security.credentials if self._security else None
+        port: int = (
+            server.add_secure_port(self._address, credentials)
+            if credentials is not None
+            else server.add_insecure_port(self._address)
+        )
         await self.set_serving(False)
         await server.start()
         self._server, self._port = server, port
