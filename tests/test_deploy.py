@@ -623,12 +623,44 @@ def test_the_compose_commands_run_as_the_containers_run_them(
         )
         assert asked.returncode == 0, asked.stderr
         assert json.loads(asked.stdout.splitlines()[0])["intent"] == "HassTurnOff"
-        assert [_stopped(router), _stopped(services)] == [0, 0], "SIGTERM stops them cleanly"
+
+        # The bridge, on a pseudo-terminal for its serial device and a free UDP port.
+        leader, follower = os.openpty()
+        serial, udp = os.ttyname(follower), f"127.0.0.1:{free_port()}"
+        bridge_argv = [
+            serial if arg == "/dev/ttyACM0" else udp if arg == "0.0.0.0:5683" else arg
+            for arg in containers.argv("bridge")
+        ]
+        bridge = _started(bridge_argv, containers.env("bridge"), tmp_path / "bridge.log")
+        processes.append(bridge)
+        time.sleep(3)
+        assert bridge.poll() is None, "the bridge runs"
+        resident = {
+            name: _rss_mb(process.pid)
+            for name, process in zip(
+                ("mosquitto", "services", "router", "bridge"), processes, strict=True
+            )
+        }
+        print(f"resident memory, MB: {resident}; in all {sum(resident.values()):.0f}")
+        assert sum(resident.values()) < 500, "the whole mesh stays under 500 MB"
+        os.close(leader)
+        os.close(follower)
+        assert [_stopped(bridge), _stopped(router), _stopped(services)] == [0, 0, 0], (
+            "SIGTERM stops them cleanly"
+        )
     finally:
         for process in reversed(processes):
             _stopped(process)
         for log in sorted(tmp_path.glob("*.log")):
             print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def _rss_mb(pid: int) -> float:
+    """A process's resident memory, as /proc says, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS for {pid}")
 
 
 def _wait_for_port(port: int, timeout: float = 10.0) -> None:
