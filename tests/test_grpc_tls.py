@@ -23,23 +23,25 @@ from slm_mesh.services.contracts.info import ServiceInfo
 from slm_mesh.services.contracts.intent import CONTRACT, IntentRequest, IntentResult
 from slm_mesh.services.kit.grpc_client import ServiceClient, remote_failure
 from slm_mesh.services.kit.grpc_face import GrpcFace
-from slm_mesh.services.runtime import grpc_tls
+from slm_mesh.services.runtime import mesh_ca
 from slm_mesh.services.runtime.grpc_server import GrpcServer
 from slm_mesh.services.runtime.grpc_tls import (
     ChannelSecurity,
     GrpcTlsConfig,
-    GrpcTlsError,
     channel_security,
     config_from_settings,
-    ensure_mesh_certificates,
-    issue_client_certificate,
     open_channel,
-    server_names,
     server_security,
     target_host,
     uses_tls,
 )
 from slm_mesh.services.runtime.health_check import check_grpc, health_command
+from slm_mesh.services.runtime.mesh_ca import (
+    GrpcTlsError,
+    ensure_mesh_certificates,
+    issue_client_certificate,
+    server_names,
+)
 
 TOKEN = "t0ken-for-the-tests-0123456789"
 INFO = ServiceInfo(name="intent", version="0.1.0", models=())
@@ -221,12 +223,12 @@ def test_a_client_without_the_ca_or_without_tls_is_refused(tmp_path: Path) -> No
 def test_the_users_own_certificate_is_served(tmp_path: Path) -> None:
     """A certificate from the user's own CA (made here with the same helpers), for a name
     the client checks instead of the address it dials."""
-    ca, ca_key = grpc_tls.make_ca("home CA")
-    certificate, key = grpc_tls.issue(ca, ca_key, common_name="gw", names=["gateway.example"])
+    ca, ca_key = mesh_ca.make_ca("home CA")
+    certificate, key = mesh_ca.issue(ca, ca_key, common_name="gw", names=["gateway.example"])
     files = {name: tmp_path / name for name in ("ca.pem", "gw.pem", "gw.key")}
-    files["ca.pem"].write_bytes(grpc_tls._cert_pem(ca))
-    files["gw.pem"].write_bytes(grpc_tls._cert_pem(certificate))
-    files["gw.key"].write_bytes(grpc_tls._key_pem(key))
+    files["ca.pem"].write_bytes(mesh_ca.cert_pem(ca))
+    files["gw.pem"].write_bytes(mesh_ca.cert_pem(certificate))
+    files["gw.key"].write_bytes(mesh_ca.key_pem(key))
     config = tls_config(
         tmp_path,
         cert_file=files["gw.pem"],

@@ -24,7 +24,6 @@ from wyoming.info import Describe, Info
 from slm_mesh.services.runtime.grpc_tls import (
     GrpcSettingsLike,
     GrpcTlsConfig,
-    GrpcTlsError,
     channel_security,
     config_from_settings,
     is_loopback,
@@ -32,6 +31,7 @@ from slm_mesh.services.runtime.grpc_tls import (
     target_host,
     uses_tls,
 )
+from slm_mesh.services.runtime.mesh_ca import GrpcTlsError
 
 HEALTHY, UNHEALTHY = 0, 1
 
