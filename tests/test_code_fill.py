@@ -62,6 +62,13 @@ def test_a_word_that_tells_one_apart_picks_it_among_its_kind() -> None:
     )
 
 
+def test_a_word_may_name_an_entity_by_its_start() -> None:
+    sensor = Param("power", "entity", domains=("sensor",), device_classes=("power",))
+    assert _fill("when the wash cycle pulls over 2000 W", sensor) == {
+        "power": "sensor.washer_power"
+    }
+
+
 def test_a_place_the_home_lacks_is_a_problem_not_a_guess() -> None:
     filled = FILLER.fill("turn on the light in the attic when someone walks in", [LIGHT])
 

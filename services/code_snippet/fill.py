@@ -180,13 +180,21 @@ def _by_words(pool: Sequence[Entity], said: set[str]) -> tuple[list[Entity], boo
         return [], False
     own = {e.id: {_stem(w) for n in e.names for w in tokens(n)} - GENERIC_WORDS for e in pool}
     shared = set.intersection(*own.values()) if len(own) > 1 else set()
-    hits = {e.id: (own[e.id] - shared) & said for e in pool}
+    hits = {e.id: {w for w in own[e.id] - shared if _said(w, said)} for e in pool}
     best = max(len(found) for found in hits.values())
     if best == 0:
         return [], False
     top = [e for e in pool if len(hits[e.id]) == best]
     others = {e.id: set().union(*(hits[o.id] for o in top if o is not e)) for e in top}
     return top, all(hits[e.id] - others[e.id] for e in top)
+
+
+def _said(word: str, said: set[str]) -> bool:
+    """Whether the request says a name's word, whole or as its start ("drive" of
+    Driveway, "garage" of Garages)."""
+    return word in said or any(
+        len(w) >= 4 and (word.startswith(w) or w.startswith(word)) for w in said if len(word) >= 4
+    )
 
 
 _PLACE = re.compile(r"\b(?:in|on|at|from|into|outside) (?:the|my|our) ([a-z]+)\b")
