@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from slm_mesh.services.code_snippet.library import Param
 from slm_mesh.services.home.model import Area, Entity, Floor, Home
@@ -55,7 +55,6 @@ class Filled:
     """What the request needs that the home lacks."""
     notes: tuple[str, ...] = ()
     """Guesses made where the request was not specific."""
-    entities: tuple[str, ...] = field(default=())
 
 
 class Filler:
@@ -117,7 +116,6 @@ class Filler:
             values=values,
             problems=tuple(problems),
             notes=tuple(notes),
-            entities=tuple(sorted(taken)),
         )
 
     def _entities(
