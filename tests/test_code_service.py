@@ -48,6 +48,17 @@ async def _served(settings: Settings) -> AsyncIterator[ServiceClient[CodeRequest
         yield client
 
 
+def _answer(settings: Settings, request: CodeRequest) -> CodeAnswer:
+    """One request's answer, over gRPC from the service the settings describe."""
+
+    async def body() -> CodeAnswer:
+        async with _served(settings) as client:
+            (answer,) = await client.call([request])
+            return answer
+
+    return asyncio.run(body())
+
+
 def test_a_request_is_answered_with_the_homes_own_entities_over_grpc(cache_dir: Path) -> None:
     async def body() -> list[CodeAnswer]:
         async with _served(_settings(cache_dir)) as client:
@@ -106,12 +117,7 @@ def test_with_a_model_the_library_still_answers_what_it_has_a_close_snippet_for(
 ) -> None:
     settings = _settings(cache_dir, code_plugin=f"path:{TINY}", code_max_new_tokens=60)
 
-    async def body() -> CodeAnswer:
-        async with _served(settings) as client:
-            (answer,) = await client.call([MOTION])
-            return answer
-
-    answer = asyncio.run(body())
+    answer = _answer(settings, MOTION)
 
     assert (answer.tier, answer.valid) == ("retrieval", True)
 
@@ -143,12 +149,7 @@ def test_a_bad_request_is_refused_and_the_service_keeps_serving(
 def test_a_request_for_what_the_home_lacks_says_which(cache_dir: Path) -> None:
     request = CodeRequest("turn on the light in the attic when its motion sensor sees someone")
 
-    async def body() -> CodeAnswer:
-        async with _served(_settings(cache_dir)) as client:
-            (answer,) = await client.call([request])
-            return answer
-
-    answer = asyncio.run(body())
+    answer = _answer(_settings(cache_dir), request)
 
     assert not answer.valid and answer.code == ""
     assert any("the home has no" in problem for problem in answer.problems)
@@ -194,12 +195,7 @@ def test_a_generation_past_its_time_limit_costs_that_attempt_and_the_library_ans
         code_time_limit_s=0.0001,
     )
 
-    async def body() -> CodeAnswer:
-        async with _served(settings) as client:
-            (answer,) = await client.call([MOTION])
-            return answer
-
-    answer = asyncio.run(body())
+    answer = _answer(settings, MOTION)
 
     assert (answer.tier, answer.valid) == ("retrieval", True)
     assert "the model's attempt 1 stopped" in answer.notes[0]

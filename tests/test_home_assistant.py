@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -325,20 +326,39 @@ def test_a_home_assistant_that_is_not_there_is_a_clear_error() -> None:
         _run(play)
 
 
+@asynccontextmanager
+async def _following(
+    server: FakeHomeAssistant, seen: list[Home]
+) -> AsyncIterator[HomeAssistantSource]:
+    """A source that has read the home and follows it, each home it is told of appended
+    to `seen`, until the context exits."""
+    source = _source(server)
+    home = await source.read()
+
+    async def changed(new: Home) -> None:
+        seen.append(new)
+
+    task = asyncio.create_task(source.follow(changed, home=home))
+    await server.subscribed(1)
+    try:
+        yield source
+    finally:
+        task.cancel()
+
+
+async def _told(seen: list[Home]) -> None:
+    """Until the source has told of a new home."""
+    async with asyncio.timeout(10):
+        while not seen:
+            await asyncio.sleep(0.01)
+
+
 def test_a_rename_in_home_assistant_reaches_the_home_and_a_new_state_alone_does_not() -> None:
     data = _data(_entity("light.lamp", name="Lamp", device_id="dev-lamp"))
     seen: list[Home] = []
 
     async def play() -> HomeAssistantSource:
-        async with fake_home_assistant(data) as server:
-            source = _source(server)
-            home = await source.read()
-
-            async def changed(new: Home) -> None:
-                seen.append(new)
-
-            following = asyncio.create_task(source.follow(changed, home=home))
-            await server.subscribed(1)
+        async with fake_home_assistant(data) as server, _following(server, seen) as source:
             reads = source.reads
             data.state("light.lamp")["state"] = "off"
             await server.fire(
@@ -358,10 +378,7 @@ def test_a_rename_in_home_assistant_reaches_the_home_and_a_new_state_alone_does_
                 "entity_registry_updated",
                 {"action": "update", "entity_id": "light.lamp", "changes": {"aliases": []}},
             )
-            async with asyncio.timeout(10):
-                while not seen:
-                    await asyncio.sleep(0.01)
-            following.cancel()
+            await _told(seen)
             return source
 
     _run(play)
@@ -375,24 +392,13 @@ def test_after_home_assistant_restarts_the_home_is_read_again_and_kept_meanwhile
     seen: list[Home] = []
 
     async def play() -> HomeAssistantSource:
-        async with fake_home_assistant(data) as server:
-            source = _source(server)
-            home = await source.read()
-
-            async def changed(new: Home) -> None:
-                seen.append(new)
-
-            following = asyncio.create_task(source.follow(changed, home=home))
-            await server.subscribed(1)
+        async with fake_home_assistant(data) as server, _following(server, seen) as source:
             await server.stop()
             data.states.append(_entity("light.new", name="New Lamp")[1])
             await asyncio.sleep(0.2)
             assert not seen, "while Home Assistant is away, the home read last stays"
             await server.start()
-            async with asyncio.timeout(10):
-                while not seen:
-                    await asyncio.sleep(0.01)
-            following.cancel()
+            await _told(seen)
             return source
 
     source = _run(play)
@@ -470,23 +476,12 @@ def test_a_stream_of_new_states_does_not_hold_up_a_rename() -> None:
             await asyncio.sleep(0.01)
 
     async def play() -> None:
-        async with fake_home_assistant(data) as server:
-            source = _source(server)
-            home = await source.read()
-
-            async def changed(new: Home) -> None:
-                seen.append(new)
-
-            following = asyncio.create_task(source.follow(changed, home=home))
-            await server.subscribed(1)
+        async with fake_home_assistant(data) as server, _following(server, seen):
             sensor = asyncio.create_task(flood(server))
             data.state("light.lamp")["attributes"]["friendly_name"] = "Reading Lamp"
             await server.fire("entity_registry_updated", {"action": "update"})
-            async with asyncio.timeout(5):
-                while not seen:
-                    await asyncio.sleep(0.01)
+            await _told(seen)
             sensor.cancel()
-            following.cancel()
 
     _run(play)
 

@@ -82,11 +82,16 @@ class Filler:
         found = {m.target.id: m for m in (*first.entities, *second.entities)}
         return Mentions(entities=tuple(found.values()), areas=first.areas, floors=first.floors)
 
-    def fill(self, prompt: str, params: Sequence[Param]) -> Filled:
+    def fill(
+        self, prompt: str, params: Sequence[Param], *, mentions: Mentions | None = None
+    ) -> Filled:
+        """`params` read from `prompt`; `mentions`, when the caller has found them already
+        (`mentions`), are not looked for again."""
         # Times of day are read from the prompt as written (`clock_times`); the rest, with
         # them taken out, from its normalised words, so "6:45" is no count of anything.
         said = normalize(_spelled_out(_CLOCK.sub(" ", prompt.casefold())))
-        mentions = self.mentions(prompt)
+        if mentions is None:
+            mentions = self.mentions(prompt)
         said_words = [_stem(word) for word in tokens(prompt)]
         values: dict[str, Value] = {}
         problems: list[str] = []

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from slm_mesh.services.code_snippet.actions import action_for, clause_naming
+from slm_mesh.services.code_snippet.fill import clock_times
 from slm_mesh.services.code_snippet.snippet_yaml import load_yaml
 from slm_mesh.services.home.model import Home
 
@@ -23,7 +24,7 @@ _DAY_WORDS = {
     "monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu", "friday": "fri",
     "saturday": "sat", "sunday": "sun",
 }  # fmt: skip
-_CLOCK = r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?"
+_CLOCK = r"\d{1,2}(?::\d{2})?\s*(?:am|pm)?"
 _WINDOW = re.compile(
     rf"\b(?:between|from)\s+{_CLOCK}\s+(?:and|to|until|till|-)\s+{_CLOCK}", re.IGNORECASE
 )
@@ -82,10 +83,10 @@ def _conditions(
         added.append({"condition": "time", "after": after, "before": before})
     elif "time" not in kinds and "time" not in trigger_kinds:
         bound = _BOUND.search(prompt)
-        clock = _clock(*bound.groups()[1:]) if bound is not None else None
-        if bound is not None and clock is not None:
+        times = clock_times(bound.group(0).casefold()) if bound is not None else []
+        if bound is not None and times:
             side = "after" if bound.group(1).casefold() in ("after", "from", "past") else "before"
-            added.append({"condition": "time", side: clock})
+            added.append({"condition": "time", side: times[0]})
     days = weekdays(prompt)
     if days and not any("weekday" in c for c in present if isinstance(c, dict)):
         merged = next((c for c in added if c["condition"] == "time"), None)
@@ -189,25 +190,11 @@ def weekdays(prompt: str) -> list[str]:
 
 
 def _window(prompt: str) -> tuple[str, str] | None:
+    """The times of "between 11pm and 6am" (not of "between 5 and 10": that may be
+    anything)."""
     match = _WINDOW.search(prompt)
-    if match is None:
-        return None
-    start = _clock(*match.groups()[:3])
-    end = _clock(*match.groups()[3:])
-    if start is None or end is None:
-        return None
-    return start, end
-
-
-def _clock(hour: str, minute: str | None, half: str | None) -> str | None:
-    value, minutes = int(hour), int(minute or 0)
-    if half is None and minute is None:
-        return None  # "between 5 and 10" may be anything
-    if half and half.casefold() == "pm" and value < 12:
-        value += 12
-    if half and half.casefold() == "am" and value == 12:
-        value = 0
-    return f"{value:02d}:{minutes:02d}:00" if value < 24 and minutes < 60 else None
+    times = clock_times(match.group(0).casefold()) if match is not None else []
+    return (times[0], times[1]) if len(times) == 2 else None
 
 
 def _as_list(value: Any) -> list[Any]:

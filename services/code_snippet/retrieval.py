@@ -90,12 +90,13 @@ def retrieve(prompt: str, *, fmt: str, index: SnippetIndex, filler: Filler) -> R
     if not ranked:
         return None
     top = ranked[0][1]
-    named = [m.target for m in filler.mentions(prompt).entities if isinstance(m.target, Entity)]
+    mentions = filler.mentions(prompt)
+    named = [m.target for m in mentions.entities if isinstance(m.target, Entity)]
     scored = []
     for snippet, closeness in ranked:
         if closeness < top - CLOSE_ENOUGH:
             break
-        filled = filler.fill(prompt, list(snippet.params.values()))
+        filled = filler.fill(prompt, list(snippet.params.values()), mentions=mentions)
         guesses = sum("names no" in note for note in filled.notes)
         fit = (
             closeness
@@ -106,7 +107,8 @@ def retrieve(prompt: str, *, fmt: str, index: SnippetIndex, filler: Filler) -> R
         scored.append((fit, snippet, filled, closeness))
     if not scored:
         snippet, closeness = ranked[0]
-        scored.append((0.0, snippet, filler.fill(prompt, list(snippet.params.values())), closeness))
+        filled = filler.fill(prompt, list(snippet.params.values()), mentions=mentions)
+        scored.append((0.0, snippet, filled, closeness))
     _, snippet, filled, closeness = max(scored, key=lambda item: item[0])
     code = render(snippet, filled.values) if not filled.problems else ""
     if code and fmt == AUTOMATION:
