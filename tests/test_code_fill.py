@@ -7,10 +7,11 @@ import pytest
 import yaml
 
 from slm_mesh.services.code_snippet.actions import action_for, clause_naming
-from slm_mesh.services.code_snippet.fill import Filler, clock_times
+from slm_mesh.services.code_snippet.fill import Filler
 from slm_mesh.services.code_snippet.library import Param
 from slm_mesh.services.code_snippet.refine import refine_automation, weekdays
 from slm_mesh.services.code_snippet.request_format import format_of
+from slm_mesh.services.code_snippet.request_values import clock_times, stated
 from slm_mesh.services.code_snippet.retrieval import token_variable
 from slm_mesh.services.home.model import parse_home
 
@@ -92,6 +93,9 @@ def test_an_area_with_several_of_a_kind_picks_one_and_says_so() -> None:
         ("at 7:30 pm", ["19:30:00"]),
         ("between 11pm and 6am", ["23:00:00", "06:00:00"]),
         ("off at 23:30, on at midnight", ["23:30:00", "00:00:00"]),
+        ("lock up every evening at 9", ["21:00:00"]),
+        ("at 7 in the morning, and every night at 10:30pm", ["07:00:00", "22:30:00"]),
+        ("fan on at 30", []),
         ("for 30 minutes", []),
     ],
 )
@@ -107,6 +111,17 @@ def test_each_number_goes_where_its_words_say() -> None:
     )
     prompt = "if the lounge drops below 18 degrees set the thermostat to 21 at 10% brightness"
     assert _fill(prompt, *params) == {"degrees": 18, "target": 21, "brightness": 10}
+
+
+def test_two_targets_are_read_in_order() -> None:
+    params = (
+        Param("first_target", "number", description="the first temperature to set"),
+        Param("second_target", "number", description="the second temperature to set"),
+    )
+    assert _fill("thermostat to 17 at 10:30pm, to 20 at 6:30am", *params) == {
+        "first_target": 17,
+        "second_target": 20,
+    }
 
 
 def test_an_interval_and_a_time_limit_are_told_apart() -> None:
@@ -218,6 +233,7 @@ def test_a_pin_is_no_count_of_anything() -> None:
         ("when the lux reads above 20,000", 20000),
         ("solar production goes over 3 kW", 3000),
         ("drops under 19.5°C", 19.5),
+        ("whenever the office gets hotter than 27", 27),
     ],
 )
 def test_thresholds_are_read_however_they_are_written(prompt: str, value: float) -> None:
@@ -254,6 +270,17 @@ def test_what_the_request_also_names_is_switched_with_the_snippets_own() -> None
          {"action": "lock.unlock", "target": {"entity_id": "lock.front"}}),
         ("media_player.tv", "switch off the telly",
          {"action": "homeassistant.turn_off", "target": {"entity_id": "media_player.tv"}}),
+        ("vacuum.rosie", "pause rosie",
+         {"action": "vacuum.pause", "target": {"entity_id": "vacuum.rosie"}}),
+        ("cover.blinds", "raise the blinds to 50%",
+         {"action": "cover.set_cover_position", "target": {"entity_id": "cover.blinds"},
+          "data": {"position": 50}}),
+        ("cover.awning", "retract the awning",
+         {"action": "cover.close_cover", "target": {"entity_id": "cover.awning"}}),
+        ("valve.sprinklers", "sprinklers on",
+         {"action": "valve.open_valve", "target": {"entity_id": "valve.sprinklers"}}),
+        ("media_player.tv", "pause the telly",
+         {"action": "media_player.media_pause", "target": {"entity_id": "media_player.tv"}}),
         ("light.porch", "the porch light", None),
     ],
 )  # fmt: skip
@@ -279,3 +306,84 @@ def test_the_token_is_read_from_the_variable_the_request_names() -> None:
     assert token_variable(code, "long-lived token in the HASS_TOKEN env var") == (
         'TOKEN = os.environ["HASS_TOKEN"]\n'
     )
+
+
+def test_a_threshold_s_unit_says_which_sensor_it_is() -> None:
+    sensor = Param("sensor", "entity", domains=("sensor",))
+    assert _fill("when the kitchen draws more than 2.5kW", sensor) == {
+        "sensor": "sensor.washer_power"
+    }
+    assert _fill("when the house draws more than 2.5kW", sensor) == {"sensor": "sensor.house_power"}
+
+
+def test_all_of_a_kind_is_every_one_of_them() -> None:
+    assert _fill("lock all the doors at 11pm", LOCK) == {
+        "lock": "[lock.front_door, lock.back_door]"
+    }
+
+
+def test_a_name_made_of_kind_words_is_told_apart_by_them() -> None:
+    assert _fill("the kitchen strip up to 60%", LIGHT) == {"light": "light.kitchen_strip"}
+
+
+def test_a_url_and_folders_are_read_where_they_belong() -> None:
+    params = (
+        Param("url", "url", default="http://x"),
+        Param("source", "path", default="/config", description="the folder backed up"),
+        Param("dest", "path", default="/backup", description="the folder the archives go to"),
+    )
+    prompt = "tar /srv/ha into /mnt/backup and POST to http://10.0.0.2:8123/api/webhook/done."
+    assert _fill(prompt, *params) == {
+        "url": "http://10.0.0.2:8123/api/webhook/done",
+        "source": "/srv/ha",
+        "dest": "/mnt/backup",
+    }
+
+
+def test_what_a_request_spells_out_is_counted_by_kind() -> None:
+    assert stated("relay on D1 and a button on D3, publish to home/relay/state every 5 s") == {
+        "pin": 2,
+        "topic": 1,
+        "duration": 1,
+    }
+    assert stated("turn on/off the light") == {}
+
+
+def _refined(prompt: str, mentioned: tuple[str, ...] = ()) -> dict[str, object]:
+    refined: dict[str, object] = yaml.safe_load(
+        refine_automation(AUTOMATION, prompt, HOME, mentioned=mentioned)
+    )
+    return refined
+
+
+def test_a_notification_asked_for_is_added_at_the_end() -> None:
+    actions = _refined("turn on the light and ping my phone")["actions"]
+    assert isinstance(actions, list) and actions[-1]["action"] == "notify.notify"
+
+
+def test_a_level_the_request_gives_goes_into_the_snippet_s_own_action() -> None:
+    actions = _refined("hall light on at 30 percent", ("light.hallway",))["actions"]
+    assert actions == [
+        {"action": "light.turn_on", "target": {"entity_id": "light.hallway"},
+         "data": {"brightness_pct": 30}},
+    ]  # fmt: skip
+
+
+def test_a_sensor_compared_with_a_number_becomes_a_numeric_condition() -> None:
+    conditions = _conditions("only if the house power is above 3000", ("sensor.house_power",))
+    assert conditions == [
+        {"condition": "numeric_state", "entity_id": "sensor.house_power", "above": 3000}
+    ]
+
+
+def test_a_sun_offset_and_a_sun_window_the_request_gives() -> None:
+    sun = AUTOMATION.replace(
+        '  - trigger: state\n    entity_id: binary_sensor.hallway_motion\n    to: "on"\n',
+        "  - trigger: sun\n    event: sunset\n",
+    )
+    refined = yaml.safe_load(refine_automation(sun, "15 minutes after sunset", HOME))
+    assert refined["triggers"][0]["offset"] == {"minutes": 15}
+    assert _conditions("motion between sunset and 11pm") == [
+        {"condition": "sun", "after": "sunset"},
+        {"condition": "time", "before": "23:00:00"},
+    ]

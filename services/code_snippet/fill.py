@@ -1,6 +1,6 @@
 """What a request names, read into a snippet's parameters: the home's entities (found as the
-intent service finds them: names, aliases, areas), durations, times, thresholds, pins,
-topics, names and messages. Pure.
+intent service finds them: names, aliases, areas), what it asks done (`compose`), and the
+values it spells out (`request_values`). Pure.
 
 An entity parameter takes the entity of its domain (and device class) that the request
 names, else the one in the area it names, else the only one the home has; when none fits,
@@ -13,38 +13,23 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import yaml
+
+from slm_mesh.services.code_snippet.actions import clause_naming
+from slm_mesh.services.code_snippet.compose import (
+    KIND_WORDS,
+    VERB,
+    action_targets,
+    composed_actions,
+    trigger_words,
+    verb_domains,
+)
 from slm_mesh.services.code_snippet.library import Param
+from slm_mesh.services.code_snippet.request_values import Spans, Value, read_value, role, said_text
 from slm_mesh.services.home.model import Area, Entity, Floor, Home
-from slm_mesh.services.language.mentions import GENERIC_WORDS, MentionFinder, Mentions, tokens
-from slm_mesh.services.language.numbers import normalize
-from slm_mesh.services.language.values import duration
-
-Value = str | int | float
-
-_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600}
-_D_PINS = {0: 16, 1: 5, 2: 4, 3: 0, 4: 2, 5: 14, 6: 12, 7: 13, 8: 15}
-"""NodeMCU / Wemos D1 labels -> ESP8266 GPIO numbers."""
-_DURATION = re.compile(
-    r"(?:(?P<lead>every|each|for|after|within|over|than|last|past)\s+)?(?:(?:more|less|at least)\s+"
-    r"than\s+)?(?P<count>\d+(?:\.\d+)?|an?)\s*(?P<unit>hours?|hrs?|h|minutes?|mins?|m|seconds?|"
-    r"secs?|s)\b"
-)
-_COMPARISON = re.compile(
-    r"\b(?:above|over|exceeds?|exceeding|more than|greater than|higher than|hits|reaches|"
-    r"below|under|less than|lower than|drops? (?:below|under|to)|falls? (?:below|under|to)|"
-    r"rises? (?:above|over|to)|goes (?:above|over|below|under)|at least|at most|past|to)\s+"
-    r"(-?\d+(?:\.\d+)?)"
-)
-_NUMBER = re.compile(r"(?<![\w:./-])(-?\d+(?:\.\d+)?)(?![\w:/])")
-_TOPIC = re.compile(r"(?<![\w/])([a-z0-9_+#-]+(?:/[a-z0-9_+#-]+)+)/?(?![\w/])", re.IGNORECASE)
-_QUOTED = re.compile(r"[\"“']([^\"”']{2,120})[\"”']")
-_NAMED = re.compile(
-    r"\b(?:named|called|id)\s+[\"“']?([a-z0-9][a-z0-9_-]{0,40}?)[\"”']?(?:\s|$|,|\.|\))"
-)
-#: An identifier written the way ids are (`gate_open_btn`), and not an entity id.
-_SNAKE = re.compile(r"(?<![\w./])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![\w./])")
+from slm_mesh.services.language.mentions import Mention, MentionFinder, Mentions, tokens
 
 
 @dataclass(frozen=True)
@@ -73,34 +58,80 @@ class Filler:
     def mentions(self, prompt: str) -> Mentions:
         """What the request names: exactly, then (in what is left) loosely. The intent
         finder tries the loose pass only when nothing is named exactly, as a command names
-        one device; a request for an automation names several."""
+        one device; a request for an automation names several. A loosely named device is
+        the one in the area the request names (`_in_area`), and a name two devices share is
+        the one its verb acts on (`_acted_on`)."""
         first = self._mentions.find(prompt)
         words = tokens(prompt)
         for mention in first.entities:
             words[mention.start : mention.end] = ["_"] * (mention.end - mention.start)
         second = self._mentions.find(" ".join(words))
-        found = {m.target.id: m for m in (*first.entities, *second.entities)}
+        areas = {m.target.id for m in first.areas}
+        loose = [replace(m, target=self._in_area(m.target, areas)) for m in second.entities]
+        acted = [replace(m, target=self._acted_on(m, prompt)) for m in (*first.entities, *loose)]
+        found = {m.target.id: m for m in acted}
         return Mentions(entities=tuple(found.values()), areas=first.areas, floors=first.floors)
+
+    def _acted_on(self, mention: Mention, prompt: str) -> Entity | Area | Floor:
+        """The device a verb that only one domain does means by the name ("unlock the front
+        door": Front Door Lock, not the Front Door contact; "the front door opens": the
+        contact, not a lock called "front door"), when one name of exactly one device of
+        that domain holds every word of the one said."""
+        target = mention.target
+        said = set(tokens(mention.said))
+        clause = clause_naming(prompt, (mention.said,)) or ""
+        at = clause.find(mention.said.casefold())
+        # The verb just after the name ("the front door is unlocked"), else the last before it.
+        after = " ".join(clause[at + len(mention.said) :].split()[:3]) if at >= 0 else ""
+        before = clause[: max(at, 0)]
+        domains = _verb_domains(after) or _verb_domains(before, last=True)
+        if not isinstance(target, Entity) or domains is None or target.domain in domains:
+            return target
+        kin = [
+            e
+            for e in self.home.entities
+            if e.domain in domains and any(said <= set(tokens(name)) for name in e.names)
+        ]
+        return kin[0] if len(kin) == 1 else target
+
+    def _in_area(self, target: Entity | Area | Floor, areas: set[str]) -> Entity | Area | Floor:
+        """A loosely named entity as the one of its kind in the area the request names
+        ("the hall motion sensor" is Hallway Motion, not the only other motion sensor the
+        words fit), when that area has exactly one."""
+        if not isinstance(target, Entity) or not areas or target.area_id in areas:
+            return target
+        kin = [
+            e
+            for e in self.home.entities
+            if e.area_id in areas
+            and e.domain == target.domain
+            and e.device_class == target.device_class
+        ]
+        return kin[0] if len(kin) == 1 else target
 
     def fill(
         self, prompt: str, params: Sequence[Param], *, mentions: Mentions | None = None
     ) -> Filled:
         """`params` read from `prompt`; `mentions`, when the caller has found them already
         (`mentions`), are not looked for again."""
-        # Times of day are read from the prompt as written (`clock_times`); the rest, with
-        # them taken out, from its normalised words, so "6:45" is no count of anything.
-        said = normalize(_spelled_out(_CLOCK.sub(" ", prompt.casefold())))
+        said = said_text(prompt)
         if mentions is None:
             mentions = self.mentions(prompt)
         said_words = [_stem(word) for word in tokens(prompt)]
+        said_words += [_SYNONYMS[w] for w in said_words if w in _SYNONYMS]
         values: dict[str, Value] = {}
         problems: list[str] = []
         notes: list[str] = []
         taken: set[str] = set()
+        composes = any(param.kind == "actions" for param in params)
+        measured = {c for unit, c in _UNIT_CLASSES if re.search(rf"{_THRESHOLD}{unit}", said)}
+        triggering, trigger_words = (
+            _triggering(prompt, mentions, said_words) if composes else (mentions, said_words)
+        )
         for param in params:
             if param.kind != "entity":
                 continue
-            entities, why = self._entities(param, mentions, taken, said_words)
+            entities, why = self._entities(param, triggering, taken, trigger_words, measured)
             if not entities:
                 problems.append(why)
                 continue
@@ -109,11 +140,22 @@ class Filler:
             taken.update(ids)
             if why:
                 notes.append(why)
-        spans = _Spans(said)
+        for param in params:
+            if param.kind == "actions":
+                named = [m.target for m in sorted(mentions.entities, key=lambda m: m.start)]
+                areas = {m.target.id for m in mentions.areas}
+                entities = [e for e in named if isinstance(e, Entity)]
+                targets = action_targets(prompt, self.home, entities, areas, taken)
+                steps = composed_actions(prompt, self.home, targets)
+                if steps:
+                    values[param.name] = yaml.safe_dump(steps, sort_keys=False, width=100)
+                else:
+                    problems.append("the request asks nothing of the home's devices to be done")
+        spans = Spans(said)
         seen: Counter[str] = Counter()
         for param in params:
-            kind = f"{param.kind}:{_role(param)}" if param.kind == "number" else param.kind
-            value = _read(param, said, prompt, mentions, spans, seen[kind])
+            kind = f"{param.kind}:{role(param)}" if param.kind == "number" else param.kind
+            value = read_value(param, said, prompt, mentions, spans, seen[kind])
             seen[kind] += 1
             if value is not None:
                 values[param.name] = value
@@ -124,14 +166,24 @@ class Filler:
         )
 
     def _entities(
-        self, param: Param, mentions: Mentions, taken: set[str], words: list[str]
+        self,
+        param: Param,
+        mentions: Mentions,
+        taken: set[str],
+        words: list[str],
+        measured: set[str] | None = None,
     ) -> tuple[list[Entity], str]:
         """The entities for `param` (several when the request names several: "lock the
-        front and back doors"), and a note (a guess) or a problem (none fits)."""
+        front and back doors"), and a note (a guess) or a problem (none fits). A sensor of
+        any kind is looked for among those that `measured` what the request's threshold is
+        in ("over 2.5 kW": power)."""
+        measured = measured or set()
         domains = set(param.domains)
-        classes = set(param.device_classes)
+        classes = set(param.device_classes) or (measured if domains == {"sensor"} else set())
         of_domain = [e for e in self.home.entities if e.domain in domains and e.id not in taken]
         fitting = [e for e in of_domain if not classes or e.device_class in classes]
+        if not param.device_classes and not fitting:
+            classes, fitting = set(), of_domain
         named = sorted(
             (m for m in mentions.entities if isinstance(m.target, Entity)), key=lambda m: m.start
         )
@@ -141,6 +193,12 @@ class Filler:
             if here:
                 return here, ""
         what = _what(param)
+        people = [e for e in fitting if e.domain == "person"]
+        if people and _EVERYONE.intersection(words):
+            return people, ""
+        kinds = {_stem(word) for word in _ALL_OF.findall(" ".join(words))}
+        if fitting and any(domains & _KINDS.get(kind, set()) for kind in kinds):
+            return fitting, ""
         by_words, distinct = _by_words(fitting, set(words))
         if by_words and (distinct or len(by_words) == 1):
             return by_words, ""
@@ -174,6 +232,18 @@ class Filler:
         return [], f"the home has no {what}"
 
 
+def _triggering(prompt: str, mentions: Mentions, words: list[str]) -> tuple[Mentions, list[str]]:
+    """The mentions and words a snippet's trigger may take when the request composes its
+    actions: those that say what sets it off (`trigger_words`: "when the tv turns off"),
+    so that what it is to do ("turn on the hall light") is left to the actions."""
+    span = trigger_words(prompt)
+    if span is None:
+        return mentions, words
+    inside = tuple(m for m in mentions.entities if span[0] <= m.start < span[1])
+    said = [_stem(word) for word in tokens(prompt)[span[0] : span[1]]]
+    return replace(mentions, entities=inside), said + [_SYNONYMS[w] for w in said if w in _SYNONYMS]
+
+
 def _by_words(pool: Sequence[Entity], said: set[str]) -> tuple[list[Entity], bool]:
     """The entities of `pool` that the request names best by a word that tells them apart
     from the rest of the pool ("front" of Front Door Lock among the locks), and whether each
@@ -181,7 +251,10 @@ def _by_words(pool: Sequence[Entity], said: set[str]) -> tuple[list[Entity], boo
     than all by the same ("kitchen" of two kitchen lights: one is)."""
     if not pool:
         return [], False
-    own = {e.id: {_stem(w) for n in e.names for w in tokens(n)} - GENERIC_WORDS for e in pool}
+    spelled = {e.id: {_stem(w) for n in e.names for w in tokens(n)} for e in pool}
+    # Words such as "tv" or "heater" tell devices apart too ("the TV strip" among the
+    # lights); words for a kind of device ("light") do not.
+    own = {i: words - KIND_WORDS for i, words in spelled.items()}
     shared = set.intersection(*own.values()) if len(own) > 1 else set()
     hits = {e.id: {w for w in own[e.id] - shared if _said(w, said)} for e in pool}
     best = max(len(found) for found in hits.values())
@@ -190,6 +263,60 @@ def _by_words(pool: Sequence[Entity], said: set[str]) -> tuple[list[Entity], boo
     top = [e for e in pool if len(hits[e.id]) == best]
     others = {e.id: set().union(*(hits[o.id] for o in top if o is not e)) for e in top}
     return top, all(hits[e.id] - others[e.id] for e in top)
+
+
+#: A door or window opening or closing, as a contact sensor sees it.
+_OPENS = re.compile(
+    r"\b(opens|opened|is open|left open|been open|still open|stays open|closes|is closed|"
+    r"gets closed)\b"
+)
+
+
+def _verb_domains(text: str, *, last: bool = False) -> frozenset[str] | None:
+    """The domains the (`last`) verb of `text` acts on only: "unlock" a lock, "opens" a
+    contact sensor; None for none."""
+    found = [(m.end(), verb_domains(m.group(0))) for m in VERB.finditer(text)]
+    found += [(m.end(), frozenset({"binary_sensor"})) for m in _OPENS.finditer(text)]
+    if not found:
+        return None
+    return (max(found, key=lambda pair: pair[0]) if last else min(found, key=lambda pair: pair[0]))[
+        1
+    ]
+
+
+#: A number compared with a reading ("over 2500", "drops below 5"), before its unit.
+_THRESHOLD = (
+    r"\b(?:above|over|below|under|than|exceeds?|hits|reaches|drops?|falls?|rises?|draws?)\s+"
+    r"(?:below\s+|under\s+|above\s+|over\s+|to\s+)?-?\d+(?:\.\d+)?\s*"
+)
+#: A threshold's unit, and the device class of a sensor that measures in it.
+_UNIT_CLASSES = (
+    (r"k?w(?:atts?)?\b", "power"), (r"kwh\b", "energy"), (r"(?:°|degrees?\b)", "temperature"),
+    (r"(?:lux|lx)\b", "illuminance"), (r"ppm\b", "carbon_dioxide"), (r"(?:%|percent)", "humidity"),
+    (r"(?:%|percent)", "battery"), (r"(?:%|percent)", "moisture"), (r"v(?:olts?)?\b", "voltage"),
+)  # fmt: skip
+
+#: Words that mean every person in the home ("when everyone has left").
+_EVERYONE = frozenset({
+    "everyone", "everybody", "nobody", "noone", "we", "us", "all", "someone", "somebody",
+    "anyone", "anybody",
+})  # fmt: skip
+#: "all the doors", "every light", "both blinds": each one the home has of that kind.
+_ALL_OF = re.compile(r"\b(?:all|every|both)(?: of)?(?: the| my| our)? ([a-z]+)")
+#: The domains a word for a kind of device names.
+_KINDS = {
+    "door": {"lock", "cover", "binary_sensor"}, "lock": {"lock"}, "light": {"light"},
+    "lamp": {"light"}, "blind": {"cover"}, "curtain": {"cover"}, "shutter": {"cover"},
+    "cover": {"cover"}, "window": {"binary_sensor", "cover"}, "fan": {"fan"},
+    "switch": {"switch"}, "plug": {"switch"}, "speaker": {"media_player"}, "tv": {"media_player"},
+    "radiator": {"climate"}, "thermostat": {"climate"}, "heater": {"climate", "switch"},
+}  # fmt: skip
+
+#: Words people use for a place or device that the home's names spell another way.
+_SYNONYMS = {
+    "outside": "outdoor", "outdoors": "outdoor", "exterior": "outdoor", "inside": "indoor",
+    "telly": "tv", "television": "tv", "aircon": "ac", "ac": "aircon",
+}  # fmt: skip
 
 
 def _said(word: str, said: set[str]) -> bool:
@@ -227,192 +354,3 @@ def _what(param: Param) -> str:
     kind = " or ".join(c.replace("_", " ") for c in param.device_classes)
     sensor = all(d in ("binary_sensor", "sensor") for d in param.domains)
     return f"{kind} {'sensor' if sensor else domains}"
-
-
-class _Spans:
-    """The request's durations, each with the word before it ("every 30 s", "for 5 min"),
-    so an interval and a time limit in one request are told apart."""
-
-    def __init__(self, said: str) -> None:
-        self.durations: list[tuple[str, float]] = []
-        for match in _DURATION.finditer(said):
-            unit = match.group("unit")
-            if unit in ("m", "s", "h") and not re.match(r"\d", match.group("count")):
-                continue
-            count = 1.0 if match.group("count") in ("a", "an") else float(match.group("count"))
-            seconds = count * _SECONDS[_unit(unit)]
-            self.durations.append((match.group("lead") or "", seconds))
-        self.masked = _DURATION.sub(" ", said)
-
-    def duration(self, *, interval: bool) -> float | None:
-        for lead, seconds in self.durations:
-            if (lead in ("every", "each")) == interval:
-                return seconds
-        return None
-
-
-def _unit(word: str) -> str:
-    if word.startswith("h"):
-        return "hours"
-    if word.startswith("m"):
-        return "minutes"
-    return "seconds"
-
-
-def _read(
-    param: Param, said: str, prompt: str, mentions: Mentions, spans: _Spans, order: int
-) -> Value | None:
-    """The value of a non-entity parameter (the `order`-th of its kind in the snippet), or
-    None to keep its default."""
-    kind = param.kind
-    if kind == "duration":
-        words = f"{param.name} {param.description}"
-        interval = any(w in words for w in ("interval", "every", "report", "update"))
-        seconds = spans.duration(interval=interval)
-        if seconds is None:
-            found = duration(said)
-            seconds = sum(found.get(unit, 0) * factor for unit, factor in _SECONDS.items()) or None
-        return None if seconds is None else _in_unit(seconds, param.unit or "seconds")
-    if kind == "time":
-        times = clock_times(prompt.casefold())
-        return times[order] if order < len(times) else None
-    if kind == "number":
-        return _number(spans.masked, _role(param), order)
-    if kind == "pin":
-        named = _pin_named(param, said)
-        if named is not None:
-            return named
-        pins = _pins(said)
-        return pins[order] if order < len(pins) else None
-    if kind == "topic":
-        match = _TOPIC.search(prompt)
-        if match is not None:
-            return match.group(1)
-        under = re.search(r"\b(?:under|below|beneath)\s+([a-z0-9_-]+(?:/[a-z0-9_-]+)*)\b", said)
-        return f"{under.group(1)}/#" if under is not None else None
-    if kind == "text":
-        match = _QUOTED.search(prompt) or re.search(
-            rf"\b{re.escape(param.name)}\s+(?:is|of|=|:)?\s*([a-z0-9_]+)\b", prompt.casefold()
-        )
-        return match.group(1).strip() if match else None
-    if kind == "name":
-        match = _NAMED.search(prompt.casefold()) or _SNAKE.search(prompt.casefold())
-        return _slug(match.group(1)) if match else None
-    if kind == "area":
-        area = next((m.target for m in mentions.areas if isinstance(m.target, Area)), None)
-        return area.name if area is not None else None
-    return None
-
-
-def _spelled_out(text: str) -> str:
-    """Numbers and comparisons as the readers read them: "20,000" -> 20000, "3 kW" -> 3000 w
-    (Home Assistant's power sensors count watts), "> 75%" -> above 75%."""
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
-    text = re.sub(
-        r"(\d+(?:\.\d+)?)\s*kw\b", lambda m: f"{_plain(float(m.group(1)) * 1000)} w", text
-    )
-    text = re.sub(r"(?:>=|≥|=>|>)", " above ", text)
-    return re.sub(r"(?:<=|≤|=<|<)", " below ", text)
-
-
-def _in_unit(seconds: float, unit: str) -> int | float:
-    return _plain(seconds / _SECONDS.get(unit, 1))
-
-
-def _plain(value: float) -> int | float:
-    return int(value) if value == int(value) else round(value, 2)
-
-
-_CLOCK = re.compile(
-    r"\b(?:(?P<h24>\d{1,2}):(?P<m24>\d{2})(?:\s*(?P<half24>am|pm))?|"
-    r"(?P<h12>\d{1,2})\s*(?P<half12>am|pm|a\.m|p\.m))\b|\b(?P<word>midnight|noon|midday)\b"
-)
-
-
-def clock_times(said: str) -> list[str]:
-    """The times of day a request names, in order: `7am`, `7:30 pm`, `22:30`,
-    `midnight` -> HH:MM:SS."""
-    found = []
-    for match in _CLOCK.finditer(said):
-        if match.group("word"):
-            found.append("00:00:00" if match.group("word") == "midnight" else "12:00:00")
-            continue
-        hour = int(match.group("h24") or match.group("h12"))
-        minute = int(match.group("m24") or 0)
-        half = match.group("half24") or match.group("half12")
-        if half and half.startswith("p") and hour < 12:
-            hour += 12
-        if half and half.startswith("a") and hour == 12:
-            hour = 0
-        if hour < 24 and minute < 60:
-            found.append(f"{hour:02d}:{minute:02d}:00")
-    return found
-
-
-_LEVELS = frozenset({"brightness", "level", "speed", "position", "volume"})
-
-
-def _role(param: Param) -> str:
-    """What a number parameter is: a `target` to set, a `level` (a percentage), or a
-    `threshold` (what a reading is compared with)."""
-    words = f"{param.name} {param.description}".casefold()
-    if param.name == "target" or "set to" in words or "target" in words:
-        return "target"
-    if param.name in _LEVELS or "brightness" in words:
-        return "level"
-    return "threshold"
-
-
-def _number(text: str, role: str, order: int) -> int | float | None:
-    """The number a request gives for a role: "set it to 21" (target), "at 10%" (level),
-    "above 25", "drops below 18" (the `order`-th threshold: "on above 70, off under 60";
-    else the only number)."""
-    if role == "target":
-        found = re.findall(
-            r"\b(?:set|put|drop|bump|raise|lower|change|turn|heat|cool)\b[^.;,]*?\b(?:to|at)\s+"
-            r"(-?\d+(?:\.\d+)?)",
-            text,
-        )
-        return _plain(float(found[-1])) if found else None
-    if role == "level":
-        found = re.findall(r"(-?\d+(?:\.\d+)?)\s*(?:%|percent)", text)
-        return _plain(float(found[0])) if found else None
-    compared = [float(m.group(1)) for m in _COMPARISON.finditer(text)]
-    if compared:
-        return _plain(compared[min(order, len(compared) - 1)])
-    numbers = [m.group(1) for m in _NUMBER.finditer(_PIN.sub(" ", text))]
-    return _plain(float(numbers[0])) if len(numbers) == 1 else None
-
-
-_PIN = re.compile(r"\b(?:gpio|gp|pin)\s*(\d{1,2})\b|\bd(\d)\b(?!\s*mini)")
-
-
-def _pin_named(param: Param, said: str) -> int | None:
-    """The pin the request gives next to the parameter's own name ("relay on GPIO26,
-    button on GPIO25"), in the same clause."""
-    words = [w for w in param.name.split("_") if w not in ("pin", "gpio")]
-    if not words:
-        return None
-    name = r"\s*".join(re.escape(w) for w in words)
-    match = re.search(rf"\b{name}s?\b[^,;.]*?({_PIN.pattern})", said)
-    if match is None:
-        return None
-    pins = _pins(match.group(1))
-    return pins[0] if pins else None
-
-
-def _pins(said: str) -> list[int]:
-    """The pins a request names, in order: `GPIO4`, `GP22`, `pin 4`, `D2` (a D1 mini's
-    label, as its GPIO number)."""
-    found = []
-    for match in _PIN.finditer(said):
-        if match.group(1) is not None:
-            found.append(int(match.group(1)))
-        elif (gpio := _D_PINS.get(int(match.group(2)))) is not None:
-            found.append(gpio)
-    return found
-
-
-def _slug(text: str) -> str:
-    """A name as ids are written: words joined by `_` or `-` as given, else by `-`."""
-    return re.sub(r"[^a-z0-9_]+", "-", text.casefold()).strip("-")

@@ -10,7 +10,12 @@ A parameter's `kind` says what fills it: `entity` (one of the home's, of `domain
 when given, `device_class`; never a default: it must come from the home), `area` (an area
 name), `duration` (a number in `unit`: seconds, minutes or hours), `time` (HH:MM:SS),
 `number` (a threshold or level, in an optional `unit`), `pin` (an ESP GPIO number),
-`topic` (MQTT), `name` (a device or node name slug) and `text` (a message).
+`topic` (MQTT), `url` (an address the request gives, such as a webhook's), `path` (a
+folder; a parameter whose description says "to" takes the one the request writes to),
+`name` (a device or node name slug), `text` (a message) and `actions` (an automation's
+steps, composed from what the request asks: `compose`). A value of several lines is
+indented as its placeholder is, so a template puts `<<actions>>` where the steps' list
+belongs.
 """
 
 from __future__ import annotations
@@ -29,9 +34,24 @@ from slm_mesh.services.errors import SlmMeshError
 
 Value = str | int | float
 
-PARAM_KINDS = ("entity", "area", "duration", "time", "number", "pin", "topic", "name", "text")
+PARAM_KINDS = (
+    "entity",
+    "area",
+    "duration",
+    "time",
+    "number",
+    "pin",
+    "topic",
+    "url",
+    "path",
+    "name",
+    "text",
+    "actions",
+)
 DURATION_UNITS = ("seconds", "minutes", "hours")
-_DEFAULT_NEEDED = frozenset({"duration", "time", "number", "pin", "topic", "name", "text"})
+_DEFAULT_NEEDED = frozenset(
+    {"duration", "time", "number", "pin", "topic", "url", "path", "name", "text"}
+)
 _PLACEHOLDER = re.compile(r"<<([a-z][a-z0-9_]*)>>")
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _SLUG = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
@@ -97,7 +117,16 @@ def render(snippet: Snippet, values: Mapping[str, Value]) -> str:
     if missing:
         names = ", ".join(f"`{name}` ({snippet.params[name].description})" for name in missing)
         raise ValueError(f"snippet {snippet.id!r} needs a value for {names}")
-    return _PLACEHOLDER.sub(lambda match: str(filled[match.group(1)]), snippet.template)
+    return "".join(_filled(line, filled) for line in snippet.template.splitlines(keepends=True))
+
+
+def _filled(line: str, values: Mapping[str, Value | None]) -> str:
+    """One template line with its placeholders filled; a value's later lines indented as
+    the line is."""
+    indent = "\n" + " " * (len(line) - len(line.lstrip(" ")))
+    return _PLACEHOLDER.sub(
+        lambda match: str(values[match.group(1)]).rstrip("\n").replace("\n", indent), line
+    )
 
 
 @functools.cache
@@ -271,6 +300,7 @@ def _default_fault(kind: str, default: Any) -> str | None:
         "pin": isinstance(default, int) and 0 <= default < 100,
         "time": isinstance(default, str) and _TIME.fullmatch(default) is not None,
         "name": isinstance(default, str) and _SLUG.fullmatch(default) is not None,
+        "path": isinstance(default, str) and default.startswith(("/", "~/")),
     }
     if not wanted.get(kind, isinstance(default, str) and bool(default.strip())):
         return f"default {default!r} is not a {kind}"

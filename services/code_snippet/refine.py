@@ -15,8 +15,15 @@ from typing import Any
 import yaml
 
 from slm_mesh.services.code_snippet.actions import action_for, clause_naming
-from slm_mesh.services.code_snippet.fill import clock_times
+from slm_mesh.services.code_snippet.compose import (
+    action_targets,
+    asks_notification,
+    notification,
+    verb_domains,
+)
+from slm_mesh.services.code_snippet.request_values import clock_times
 from slm_mesh.services.code_snippet.snippet_yaml import load_yaml
+from slm_mesh.services.code_snippet.trigger_kind import BOUND, WINDOW, directions
 from slm_mesh.services.home.model import Home
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -24,13 +31,18 @@ _DAY_WORDS = {
     "monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu", "friday": "fri",
     "saturday": "sat", "sunday": "sun",
 }  # fmt: skip
-_CLOCK = r"\d{1,2}(?::\d{2})?\s*(?:am|pm)?"
-_WINDOW = re.compile(
-    rf"\b(?:between|from)\s+{_CLOCK}\s+(?:and|to|until|till|-)\s+{_CLOCK}", re.IGNORECASE
-)
-_BOUND = re.compile(rf"\b(after|from|past|before|until|till)\s+{_CLOCK}", re.IGNORECASE)
 _DARK = re.compile(r"\b(after dark|after sunset|when it'?s dark|while it'?s dark|"
                    r"once it'?s dark|sun is down|sun'?s down)\b", re.IGNORECASE)  # fmt: skip
+_SUN_EVENT = {"sunset": "sunset", "dusk": "sunset", "sunrise": "sunrise", "dawn": "sunrise"}
+_SUN_WINDOW = re.compile(
+    r"\b(?:between|from)\s+(sunset|dusk|sunrise|dawn)\s+(?:and|to|until|till)\s+"
+    r"(?:\d{1,2}(?::\d{2})?\s*(?:am|pm)?|midnight)",
+    re.IGNORECASE,
+)
+_SUN_OFFSET = re.compile(
+    r"\b(\d+)\s*(minutes?|mins?|hours?|hrs?)\s+(before|after)\s+(sunset|dusk|sunrise|dawn)\b",
+    re.IGNORECASE,
+)
 _NOBODY_HOME = re.compile(
     r"\b(nobody|no one|noone|neither .+? nor .+?) (?:is |are )?(?:at )?home\b"
     r"|\bnobody'?s home\b|\beveryone(?: is|'s)? (?:out|away)\b",
@@ -49,23 +61,124 @@ def refine_automation(code: str, prompt: str, home: Home, *, mentioned: Sequence
         return code
     conditions = list(_as_list(data.get("conditions", data.get("condition"))))
     added = _conditions(prompt, data, conditions, home)
+    names = {e.id: (e.name, *e.aliases) for e in home.entities}
     unless = re.search(r"\b(unless|except when|but not when|if nobody|if no one)\b", prompt, re.I)
     added += [
         {"condition": "state", "entity_id": entity_id, "state": "off" if unless else "on"}
         for entity_id in mentioned
-        if entity_id.startswith("binary_sensor.") and entity_id not in code
+        if entity_id.startswith("binary_sensor.")
+        and entity_id not in code
+        and not _asks_other_device(prompt, names.get(entity_id, ()))
     ]
-    unused = [e for e in mentioned if e.split(".")[0] in ACTIONABLE and e not in code]
-    own, also = _own_actions(prompt, unused, home)
+    added += [
+        condition
+        for entity_id in mentioned
+        if entity_id.startswith("sensor.") and entity_id not in code
+        for condition in [_threshold(prompt, entity_id, names.get(entity_id, ()))]
+        if condition is not None
+    ]
+    entities = {e.id: e for e in home.entities}
+    named = [entities[e] for e in mentioned if e in entities]
+    in_code = set(re.findall(r"\b[a-z_]+\.[a-z0-9_]+\b", code)) & set(entities)
+    targets = action_targets(prompt, home, named, set(), in_code)
+    own, also = _own_actions(prompt, [e.id for e in targets], home)
     targeted = _also_targeted(data, [e for e in also if e.split(".")[0] in SWITCHABLE])
     if own:
         _insert_actions(data, own)
-    if not added and not targeted and not own:
+    leveled = _levels(data, prompt, names)
+    shifted = _sun_offset(data, prompt)
+    told = asks_notification(prompt) and "notif" not in code
+    if told:
+        _insert_actions(data, [notification(prompt)], after_switching=False)
+    if not added and not targeted and not own and not leveled and not told and not shifted:
         return code
     if added:
         data.pop("condition", None)
         data["conditions"] = conditions + added
     return _dump(data)
+
+
+_COMPARED = re.compile(
+    r"\b(above|over|more than|greater than|higher than|exceeds?|hotter than|warmer than|"
+    r"below|under|less than|lower than|colder than|cooler than)\s+(-?\d+(?:\.\d+)?)"
+)
+
+
+def _threshold(prompt: str, entity_id: str, names: tuple[str, ...]) -> dict[str, Any] | None:
+    """A sensor the request compares with a number ("if the office co2 is above 900") that
+    the snippet does not use, as a numeric condition; None when its clause compares none."""
+    clause = clause_naming(prompt, names) if names else None
+    compared = _COMPARED.search(clause) if clause is not None else None
+    if compared is None:
+        return None
+    value = float(compared.group(2))
+    side = "below" if "below" in directions(compared.group(1)) else "above"
+    number = int(value) if value == int(value) else value
+    return {"condition": "numeric_state", "entity_id": entity_id, side: number}
+
+
+def _asks_other_device(prompt: str, names: tuple[str, ...]) -> bool:
+    """Whether the clause naming a sensor asks an action of another domain ("unlock the
+    front door" names the Front Door contact too): the request means that device, and
+    the sensor is no condition."""
+    clause = clause_naming(prompt, names) if names else None
+    return clause is not None and verb_domains(clause) is not None
+
+
+def _levels(data: dict[str, Any], prompt: str, names: dict[str, tuple[str, ...]]) -> bool:
+    """The level the request gives a light or fan the snippet turns on ("ceiling fan on at
+    33 percent"), or the temperature it gives a thermostat ("heating up to 21"), put in
+    that action; True when any was."""
+    changed = False
+    for action in _steps(data.get("actions", data.get("action"))):
+        name = action.get("action", action.get("service"))
+        target = action.get("target")
+        if not isinstance(name, str) or not name.endswith(".turn_on") or "data" in action:
+            continue
+        entity_id = target.get("entity_id") if isinstance(target, dict) else None
+        if not isinstance(entity_id, str) or entity_id not in names:
+            continue
+        clause = clause_naming(prompt, names[entity_id])
+        leveled = action_for(entity_id, clause) if clause is not None else None
+        if leveled is not None and "data" in leveled:
+            action["action"] = leveled["action"]
+            action["data"] = leveled["data"]
+            changed = True
+    return changed
+
+
+def _sun_offset(data: dict[str, Any], prompt: str) -> bool:
+    """The offset the request gives a sun trigger that has none ("15 minutes after
+    sunset"); True when one was put in."""
+    said = _SUN_OFFSET.search(prompt)
+    if said is None:
+        return False
+    count, unit, side, event = said.groups()
+    unit = "hours" if unit.casefold().startswith("h") else "minutes"
+    for trigger in _as_list(data.get("triggers", data.get("trigger"))):
+        is_sun = isinstance(trigger, dict) and trigger.get("trigger", trigger.get("platform"))
+        if is_sun == "sun" and trigger.get("event") == _SUN_EVENT[event.casefold()]:
+            if "offset" in trigger:
+                return False
+            sign = -1 if side.casefold() == "before" else 1
+            trigger["offset"] = {unit: sign * int(count)}
+            return True
+    return False
+
+
+def _steps(value: Any) -> list[dict[str, Any]]:
+    """Every action step, those inside `if`/`then`/`else`, `choose` and `sequence` too."""
+    found: list[dict[str, Any]] = []
+    for step in _as_list(value):
+        if not isinstance(step, dict):
+            continue
+        found.append(step)
+        for key in ("then", "else", "sequence", "default"):
+            found += _steps(step.get(key))
+        for option in _as_list(step.get("choose")):
+            if isinstance(option, dict):
+                found += _steps(option.get("sequence"))
+    return found
 
 
 def _conditions(
@@ -82,7 +195,7 @@ def _conditions(
         after, before = window
         added.append({"condition": "time", "after": after, "before": before})
     elif "time" not in kinds and "time" not in trigger_kinds:
-        bound = _BOUND.search(prompt)
+        bound = BOUND.search(prompt)
         times = clock_times(bound.group(0).casefold()) if bound is not None else []
         if bound is not None and times:
             side = "after" if bound.group(1).casefold() in ("after", "from", "past") else "before"
@@ -94,7 +207,15 @@ def _conditions(
             merged["weekday"] = days
         else:
             added.append({"condition": "time", "weekday": days})
-    if _DARK.search(prompt) and "sun" not in kinds and "sun" not in trigger_kinds:
+    sun_window = _SUN_WINDOW.search(prompt)
+    if sun_window is not None and "sun" not in kinds and "sun" not in trigger_kinds:
+        # "between sunset and 11pm": after the sun event, before the time.
+        event = _SUN_EVENT[sun_window.group(1).casefold()]
+        times = clock_times(sun_window.group(0).casefold())
+        added.append({"condition": "sun", "after": event})
+        if times and "time" not in kinds:
+            added.append({"condition": "time", "before": times[0]})
+    elif _DARK.search(prompt) and "sun" not in kinds and "sun" not in trigger_kinds:
         added.append({"condition": "sun", "after": "sunset", "before": "sunrise"})
     if _NOBODY_HOME.search(prompt) and not any(
         c.get("entity_id", "").startswith("person.")
@@ -115,10 +236,6 @@ SWITCHABLE = frozenset({
 _VERBS = ("turn_on", "turn_off", "toggle")
 
 
-#: Domains a request may ask something of ("open the gate", "send the vacuum off").
-ACTIONABLE = SWITCHABLE | {"lock", "vacuum", "cover", "valve", "climate", "scene", "script"}
-
-
 def _own_actions(
     prompt: str, entity_ids: Sequence[str], home: Home
 ) -> tuple[list[dict[str, Any]], list[str]]:
@@ -136,12 +253,15 @@ def _own_actions(
     return own, rest
 
 
-def _insert_actions(data: dict[str, Any], extra: list[dict[str, Any]]) -> None:
+def _insert_actions(
+    data: dict[str, Any], extra: list[dict[str, Any]], *, after_switching: bool = True
+) -> None:
     """After the snippet's first action that switches something (before any delay that
-    follows it), else at the end."""
+    follows it), else (or when not `after_switching`) at the end."""
     key = "actions" if "actions" in data else "action"
     actions = _as_list(data.get(key))
-    first = next((i for i, a in enumerate(actions) if isinstance(a, dict) and _switching(a)), None)
+    switching = (i for i, a in enumerate(actions) if isinstance(a, dict) and _switching(a))
+    first = next(switching, None) if after_switching else None
     at = len(actions) if first is None else first + 1
     data[key] = [*actions[:at], *extra, *actions[at:]]
 
@@ -192,7 +312,7 @@ def weekdays(prompt: str) -> list[str]:
 def _window(prompt: str) -> tuple[str, str] | None:
     """The times of "between 11pm and 6am" (not of "between 5 and 10": that may be
     anything)."""
-    match = _WINDOW.search(prompt)
+    match = WINDOW.search(prompt)
     times = clock_times(match.group(0).casefold()) if match is not None else []
     return (times[0], times[1]) if len(times) == 2 else None
 

@@ -2,30 +2,53 @@
 filled with what the request names.
 
 Closeness is the shared sentence encoder's cosine between the request and each snippet's
-description and example phrasings, plus a share for the words they have in common: the
-encoder reads "when it gets above 25" and "when it drops below 18" as near neighbours,
-the words do not. Of the closest few, a snippet the home can fill (every entity it needs
-is there) wins over a slightly closer one it cannot.
+description and example phrasings, plus a share for the words they have in common and the
+part numbers they both name: the encoder reads "when it gets above 25" and "when it drops
+below 18" as near neighbours, the words do not. A snippet that composes its actions from
+the request is matched by the request's trigger words alone. For automations, a snippet
+whose triggers are of the kind the request asks for (`trigger_kind`) gains closeness and
+one whose are not loses it; for the other formats, one that does another thing to the
+device than the request asks ("toggle", "turn off") loses it. Of the closest few that the
+home can fill (every entity it needs is there), the one that takes most of what the request
+names and guesses least wins.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from slm_mesh.services.code_snippet.boards import with_board
+from slm_mesh.services.code_snippet.compose import ACTIONABLE
 from slm_mesh.services.code_snippet.fill import Filled, Filler
 from slm_mesh.services.code_snippet.library import Snippet, render
 from slm_mesh.services.code_snippet.refine import refine_automation
+from slm_mesh.services.code_snippet.request_values import clock_times, stated
+from slm_mesh.services.code_snippet.trigger_kind import (
+    directions,
+    snippet_directions,
+    snippet_triggers,
+    sun_events,
+    trigger_kinds,
+    trigger_phrase,
+    trigger_times,
+)
 from slm_mesh.services.home.model import Entity
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 AUTOMATION = "homeassistant-automation"
+ESPHOME = "esphome"
 
 WORD_WEIGHT = 0.3
 """The words' share of closeness, beside the encoder's cosine."""
+PART_WEIGHT = 0.15
+"""What naming the part the request names (`SHT31`, `ESP8266`, `WS2812B`) is worth in
+closeness: the encoder hears one sensor's model number much like another's."""
 CLOSE_ENOUGH = 0.15
 """How much less close than the closest a snippet may be and still be chosen: for taking
 more of what the request names, or for being one the home can fill."""
@@ -33,7 +56,19 @@ TAKES_WEIGHT = 0.2
 """What taking all the entities a request names is worth, in closeness."""
 GUESS_COST = 0.1
 """What an entity the snippet needs and the request does not name costs, in closeness."""
-CANDIDATES = 6
+TRIGGER_WEIGHT = 0.15
+"""What an automation's triggers agreeing with the kind the request asks for ("at 7am":
+time) is worth in closeness, and what disagreeing costs."""
+VERB_COST = 0.25
+"""What a snippet that does another thing to the device than the request asks ("toggle"
+answered with "turn off") costs, in closeness: the encoder hears the device, not the verb."""
+IGNORED_COST = 0.1
+"""What each value the request spells out (a pin, a topic, a URL) and the snippet has no
+parameter left for costs, in closeness: the snippet would drop it."""
+COMPOSED_DISCOUNT = 0.05
+"""What a snippet that composes its actions gives up in closeness to one written for the
+whole request: matched by the trigger's words alone, it looks closer than it is."""
+CANDIDATES = 10
 
 _STOP = frozenset({
     "a", "an", "the", "to", "of", "in", "on", "for", "and", "or", "is", "it", "i", "me", "my",
@@ -63,59 +98,118 @@ class SnippetIndex:
         self._vectors = np.asarray(embed(texts), dtype=np.float32)
         self._owners = np.asarray(owners)
         self._words = [_words(" ".join((s.description, *s.examples))) for s in self.snippets]
+        counts = Counter(word for words in self._words for word in words)
+        self._rarity = {w: math.log(1 + len(self.snippets) / c) for w, c in counts.items()}
         self._embed = embed
 
-    def rank(self, prompt: str, *, fmt: str) -> list[tuple[Snippet, float]]:
-        """The snippets of format `fmt`, closest first, with their closeness."""
-        vector = np.asarray(self._embed([prompt]), dtype=np.float32)[0]
-        cosines = self._vectors @ vector
-        best = np.full(len(self.snippets), -1.0, dtype=np.float32)
-        np.maximum.at(best, self._owners, cosines)
-        said = _words(prompt)
+    def rank(
+        self, prompt: str, *, fmt: str, trigger: str | None = None
+    ) -> list[tuple[Snippet, float]]:
+        """The snippets of format `fmt`, closest first, with their closeness. A snippet that
+        composes its actions from the request is matched by the words of its `trigger`
+        ("when everyone has left") alone: what to do is the request's, not the snippet's."""
+        texts = [prompt] if trigger is None else [prompt, trigger]
+        vectors = np.asarray(self._embed(texts), dtype=np.float32)
+        closeness = [
+            self._closeness(vector, text) for vector, text in zip(vectors, texts, strict=True)
+        ]
         ranked = []
         for index, snippet in enumerate(self.snippets):
             if snippet.format != fmt:
                 continue
-            shared = len(said & self._words[index]) / max(len(said), 1)
-            ranked.append((snippet, float(best[index]) + WORD_WEIGHT * shared))
+            if _composes(snippet):
+                ranked.append((snippet, closeness[-1][index] - COMPOSED_DISCOUNT))
+            else:
+                ranked.append((snippet, closeness[0][index]))
         return sorted(ranked, key=lambda pair: -pair[1])
+
+    def _closeness(self, vector: np.ndarray, text: str) -> list[float]:
+        cosines = self._vectors @ vector
+        best = np.full(len(self.snippets), -1.0, dtype=np.float32)
+        np.maximum.at(best, self._owners, cosines)
+        said = _words(text)
+        # Parts weighed by how few snippets name them: "sht31" tells more than "esp32".
+        parts = {
+            w: self._rarity.get(w, math.log(1 + len(self.snippets)))
+            for w in said
+            if _PART.fullmatch(w) and not _PIN_NAME.fullmatch(w)
+        }
+        total = sum(parts.values()) or 1.0
+        return [
+            float(best[index])
+            + WORD_WEIGHT * len(said & words) / max(len(said), 1)
+            + PART_WEIGHT * sum(parts[w] for w in parts.keys() & words) / total
+            for index, words in enumerate(self._words)
+        ]
 
 
 def retrieve(prompt: str, *, fmt: str, index: SnippetIndex, filler: Filler) -> Retrieved | None:
-    """Of the closest few snippets, the one that takes most of what the request names
-    (a snippet with a person in it for "when Priya arrives home") and needs least that it
-    does not name, that the home can fill, and is closest; None when the library has no
-    snippet of the format."""
-    ranked = index.rank(prompt, fmt=fmt)[:CANDIDATES]
+    """Of the closest few snippets the home can fill, the one that takes most of what the
+    request names (a snippet with a person in it for "when Priya arrives home"), needs
+    least that it does not name or drops what it spells out, and is closest; None when the
+    library has no snippet of the format."""
+    asked = trigger_kinds(prompt) if fmt == AUTOMATION else frozenset()
+    trigger = trigger_phrase(prompt) if fmt == AUTOMATION else None
+    everything = index.rank(prompt, fmt=fmt, trigger=trigger)
+    ranked = everything[:CANDIDATES]
+    # The closest snippet that composes its actions is always a candidate: it can answer
+    # whatever the request asks done, where the closest ones may not.
+    ranked += [pair for pair in everything[CANDIDATES:] if _composes(pair[0])][:1]
     if not ranked:
         return None
-    top = ranked[0][1]
+    ways = directions(prompt)
+    suns = sun_events(prompt)
+    # What an automation does is the request's (composed or refined); a command's is its own.
+    verbs = _verbs(prompt) if fmt != AUTOMATION else frozenset()
+    agreed = [
+        (s, c + _trigger_agreement(s, asked, ways, suns) - _verb_disagreement(s, verbs))
+        for s, c in ranked
+    ]
     mentions = filler.mentions(prompt)
     named = [m.target for m in mentions.entities if isinstance(m.target, Entity)]
-    scored = []
-    for snippet, closeness in ranked:
-        if closeness < top - CLOSE_ENOUGH:
-            break
+    spelled = stated(prompt)
+
+    times = len(clock_times(prompt.casefold()))
+    at_times = trigger_times(prompt)
+
+    def fit(snippet: Snippet, agreeing: float) -> tuple[float, Filled]:
         filled = filler.fill(prompt, list(snippet.params.values()), mentions=mentions)
+        # An entity the request does not name, or a time of day it does not give, is a guess.
         guesses = sum("names no" in note for note in filled.notes)
-        fit = (
-            closeness
+        timed = sum(p.kind == "time" for p in snippet.params.values())
+        guesses += max(0, timed - times)
+        # A time the request triggers at that the snippet has no time for is dropped.
+        dropped = max(0, at_times - timed) if fmt == AUTOMATION else 0
+        return (
+            agreeing
             + TAKES_WEIGHT * _takes(snippet, named)
             - GUESS_COST * guesses
-            - (1.0 if filled.problems else 0.0)
-        )
-        scored.append((fit, snippet, filled, closeness))
-    if not scored:
-        snippet, closeness = ranked[0]
-        filled = filler.fill(prompt, list(snippet.params.values()), mentions=mentions)
-        scored.append((0.0, snippet, filled, closeness))
-    _, snippet, filled, closeness = max(scored, key=lambda item: item[0])
+            - IGNORED_COST * (spelled - Counter(p.kind for p in snippet.params.values())).total()
+            - IGNORED_COST * dropped
+        ), filled
+
+    scored = [
+        (*fit(snippet, agreeing), snippet, closeness, agreeing)
+        for (snippet, closeness), (_, agreeing) in zip(ranked, agreed, strict=True)
+    ]
+    # The closest few of those the home can fill; of none, the closest few written for such
+    # a request, whose problems say what the home lacks ("no motion sensor in the attic").
+    fillable = (
+        [item for item in scored if not item[1].problems]
+        or [item for item in scored if not _composes(item[2])]
+        or scored
+    )
+    top = max(item[4] for item in fillable)
+    near = [item for item in fillable if item[4] >= top - CLOSE_ENOUGH]
+    _, filled, snippet, closeness, _ = max(near, key=lambda item: item[0])
     code = render(snippet, filled.values) if not filled.problems else ""
     if code and fmt == AUTOMATION:
         mentioned = [entity.id for entity in named]
         code = refine_automation(code, prompt, filler.home, mentioned=mentioned)
     elif code:
         code = token_variable(code, prompt)
+    if code and fmt == ESPHOME:
+        code = with_board(code, prompt)
     return Retrieved(snippet=snippet, code=code, filled=filled, closeness=closeness)
 
 
@@ -132,14 +226,71 @@ def token_variable(code: str, prompt: str) -> str:
     return re.sub(rf"\b{TOKEN_VARIABLE}\b", named.group(1), code)
 
 
+_VERBS = (
+    ("on", re.compile(r"\b(?:turns?|switch(?:es)?|put)\b(?:\s+[\w']+){0,4}?\s+on\b")),
+    ("off", re.compile(r"\b(?:turns?|switch(?:es)?|shut)\b(?:\s+[\w']+){0,4}?\s+off\b")),
+    ("toggle", re.compile(r"\btoggles?\b|\bflips?\b")),
+    ("open", re.compile(r"\bopens?\b|\braises?\b")),
+    ("close", re.compile(r"\bcloses?\b|\bshuts?\b(?!\s+\w+\s+off)|\blowers?\b")),
+    ("lock", re.compile(r"(?<!un)\blocks?\b(?!\s+(?:is|was|has))")),
+    ("unlock", re.compile(r"\bunlocks?\b")),
+)
+
+
+def _verb_disagreement(snippet: Snippet, asked: frozenset[str]) -> float:
+    """VERB_COST when the snippet does something else to the device than the request asks."""
+    done = _verbs(snippet.description)
+    return VERB_COST if asked and done and not asked & done else 0.0
+
+
+def _verbs(text: str) -> frozenset[str]:
+    """What a request or a snippet does to a device: turn it on or off, toggle, open, close,
+    lock or unlock it."""
+    said = text.casefold()
+    return frozenset(verb for verb, pattern in _VERBS if pattern.search(said))
+
+
+def _composes(snippet: Snippet) -> bool:
+    """Whether the snippet's actions are composed from the request (`compose`)."""
+    return any(param.kind == "actions" for param in snippet.params.values())
+
+
+#: Trigger kinds a request spells out, rather than the `state` its words suggest.
+_SPELLED_KINDS = frozenset({"time", "time_pattern", "sun", "numeric_state"})
+_SUN_EVENT = re.compile(r"event: (sunset|sunrise)")
+
+
+def _trigger_agreement(
+    snippet: Snippet, asked: frozenset[str], ways: frozenset[str], suns: frozenset[str]
+) -> float:
+    """+TRIGGER_WEIGHT when the snippet's triggers include a kind the request asks for,
+    -TRIGGER_WEIGHT when they include none (twice that when the request spells its kind
+    out: a time, an interval, the sun, a threshold), 0 when the request says no kind; less
+    TRIGGER_WEIGHT when its threshold is crossed the other way ("above" for "drops
+    below")."""
+    if not asked:
+        return 0.0
+    kinds = snippet_triggers(snippet.template)
+    missed = 2 * TRIGGER_WEIGHT if asked & _SPELLED_KINDS else TRIGGER_WEIGHT
+    agreement = TRIGGER_WEIGHT if kinds & asked else -missed
+    if "sun" in asked & kinds and not suns <= set(_SUN_EVENT.findall(snippet.template)):
+        agreement -= TRIGGER_WEIGHT  # "on at sunset, off at sunrise" needs both
+    crossed = snippet_directions(snippet.template) if "numeric_state" in kinds & asked else None
+    if crossed and ways and not crossed & ways:
+        agreement -= TRIGGER_WEIGHT
+    return agreement
+
+
 def _takes(snippet: Snippet, named: Sequence[Entity]) -> float:
     """The share of the entities a request names that some parameter of `snippet` could
-    take (by domain and device class)."""
+    take (by domain and device class; composed actions take any device)."""
     if not named:
         return 0.0
     params = [p for p in snippet.params.values() if p.kind == "entity"]
+    composes = _composes(snippet)
     fits = sum(
-        any(
+        (composes and e.domain in ACTIONABLE)
+        or any(
             e.domain in p.domains and (not p.device_classes or e.device_class in p.device_classes)
             for p in params
         )
@@ -148,5 +299,24 @@ def _takes(snippet: Snippet, named: Sequence[Entity]) -> float:
     return fits / len(named)
 
 
+#: A model or part number: letters and digits together (`sht31`, `esp8266`, `sr04`).
+_PART = re.compile(r"(?=[a-z0-9]*\d)[a-z][a-z0-9]{2,}")
+#: No part: a pin's name (`gpio4`, `gp15`, `d2`, `a0`), a board's (`esp32`, `esp8266`: the
+#: board is swapped in, `boards`).
+_PIN_NAME = re.compile(r"(?:gpio|gp|pin|d|a)\d+|esp\w*")
+
+
 def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]+", text.casefold()) if w not in _STOP}
+    """Content words, each as its stem ("publishes", "published" and "publish" agree)."""
+    return {_stem(w) for w in re.findall(r"[a-z0-9]+", text.casefold()) if w not in _STOP}
+
+
+def _stem(word: str) -> str:
+    if len(word) <= 4:
+        return word
+    if word.endswith(("ches", "shes", "xes", "sses", "zes")):
+        return word[:-2]
+    for suffix in ("ing", "ed", "s"):
+        if word.endswith(suffix) and not word.endswith("ss") and len(word) > len(suffix) + 3:
+            return word[: -len(suffix)]
+    return word
