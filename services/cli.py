@@ -116,6 +116,10 @@ def _parser() -> argparse.ArgumentParser:
     listing = model_commands.add_parser("list", help="the recipes: built or not, size, where")
     listing.add_argument("--cache-dir", type=Path, help="where models are kept")
 
+    from slm_mesh.factory.cli import add_factory_parser
+
+    add_factory_parser(commands)
+
     files = commands.add_parser(
         "broker-files", help="logins and ACL for your own Mosquitto, as the embedded one has"
     )
@@ -327,6 +331,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                 args.name, cache_dir=settings.cache_dir, source=args.source, force=args.force
             )
         return list_command(cache_dir=settings.cache_dir)
+    if args.command == "factory":
+        from slm_mesh.factory.cli import run_factory
+
+        return run_factory(args, settings)
     if args.command == "bench" and args.service == "code":
         from slm_mesh.tools.bench.code import run_bench as run_code_bench
 
@@ -384,7 +392,11 @@ def _evaluate_other(args: argparse.Namespace, settings: Settings) -> int:
         common.append("--json")
     if args.service == "sentiment":
         from slm_mesh.services.sentiment import evaluate as sentiment
+        from slm_mesh.services.sentiment.service import classifier_export
 
+        export = classifier_export(settings)
+        if export is not None:
+            common += ["--export", str(export)]
         return sentiment.main([*common, "--mistakes", str(args.mistakes)])
     from slm_mesh.services.summarizer import evaluate as summarizer
 

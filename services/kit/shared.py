@@ -58,7 +58,7 @@ class Shared:
     def load_encoder(self, name: str) -> Embedder:
         """A new encoder session for plugin `name`, as the settings say (not shared)."""
         return Embedder(
-            plugin=load_plugin(name),
+            plugin=load_plugin(name, cache_dir=self.settings.cache_dir),
             intra_op_threads=self.settings.intra_op_threads,
             cache_dir=self.settings.cache_dir,
             precision=self.settings.precision,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from slm_mesh.services.errors import PluginError
+from slm_mesh.services.runtime.manifest import FILE as MANIFEST_FILE
 from slm_mesh.services.runtime.manifest import Manifest, PluginTask, read_manifest
 from slm_mesh.services.runtime.model_store import ModelFiles, resolve_model_dir
 
@@ -60,13 +61,17 @@ def available_plugins() -> list[str]:
     return sorted({ep.name for ep in entry_points(group=GROUP)})
 
 
-def load_plugin(name: str) -> ModelPlugin:
-    """The plugin called `name`, or one built from `path:/some/dir`."""
+def load_plugin(name: str, *, cache_dir: Path | None = None) -> ModelPlugin:
+    """The plugin called `name`, or one built from `path:/some/dir`; with `cache_dir`, also
+    one the factory made there (`<cache_dir>/factory/NAME`, by its name alone)."""
     if name.startswith(PATH_PREFIX):
         return plugin_from_path(Path(name.removeprefix(PATH_PREFIX)), name=name)
     matches = [ep for ep in entry_points(group=GROUP) if ep.name == name]
+    built = factory_plugins(cache_dir) if cache_dir is not None else {}
+    if not matches and name in built:
+        return plugin_from_path(built[name], name=name)
     if not matches:
-        installed = ", ".join(available_plugins()) or "none"
+        installed = ", ".join(available_plugins() + sorted(built)) or "none"
         raise PluginError(
             f"no plugin named {name!r}; installed: {installed}; "
             f"or use {PATH_PREFIX}/path/to/onnx-export"
@@ -80,6 +85,19 @@ def load_plugin(name: str) -> ModelPlugin:
             f"plugin {name!r} ({matches[0].value}) is a {type(plugin).__name__}, not a ModelPlugin"
         )
     return plugin
+
+
+def factory_plugins(cache_dir: Path) -> dict[str, Path]:
+    """The plugin folders `slm-mesh factory` finished in `cache_dir`, by name (a folder
+    without its manifest is not finished)."""
+    root = cache_dir / "factory"
+    if not root.is_dir():
+        return {}
+    return {
+        folder.name: folder
+        for folder in sorted(root.iterdir())
+        if not folder.name.startswith(".") and (folder / MANIFEST_FILE).is_file()
+    }
 
 
 def plugin_from_path(folder: Path, *, name: str) -> ModelPlugin:

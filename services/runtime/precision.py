@@ -69,16 +69,24 @@ def prepare_model(
     if has_int8_matmuls(model):
         return model
     log.info("converting model to int8 matrix products (once)", model=str(model))
-    converted.parent.mkdir(parents=True, exist_ok=True)
-    folded = converted.with_suffix(".folded.onnx")
-    partial = converted.with_suffix(".partial.onnx")
+    with Progress("converting the model to int8 (once, about 20 s)"):
+        quantize_int8(model, converted)
+    return converted
+
+
+def quantize_int8(model: Path, target: Path) -> Path:
+    """Write `model` with int8 matrix products (dynamic, per-channel) to `target`, whole or
+    not at all; the factory's int8 plugins are made by this same step."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folded = target.with_suffix(".folded.onnx")
+    partial = target.with_suffix(".partial.onnx")
     try:
-        with Progress("converting the model to int8 (once, about 20 s)"), _quiet_advice():
+        with _quiet_advice():
             _fold_constants(model, folded)
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             quantize_dynamic(folded, partial, weight_type=QuantType.QInt8, per_channel=True)
-        partial.replace(converted)
+        partial.replace(target)
     except Exception as err:  # quantization raises many untyped errors on odd graphs
         raise ModelError(
             f"cannot convert {model} to int8 ({err}); run it with precision fp32"
@@ -86,7 +94,7 @@ def prepare_model(
     finally:
         folded.unlink(missing_ok=True)
         partial.unlink(missing_ok=True)
-    return converted
+    return target
 
 
 _ADVICE = "Please consider to run pre-processing before quantization"

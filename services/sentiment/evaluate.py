@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -98,6 +98,13 @@ def format_score(result: Score, *, show_mistakes: int = 0) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class ExportedClassifier:
+    """A classifier export's function, in the shape `score` takes."""
+
+    classify: Callable[[Sequence[str]], list[SentimentResult]]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m slm_mesh.services.sentiment.evaluate",
@@ -105,6 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--cases", type=Path, required=True, help="TSV: text<TAB>label")
     parser.add_argument("--head", type=Path, default=None, help="default: the shipped head")
+    parser.add_argument(
+        "--export", type=Path, default=None, help="a classifier export folder instead of a head"
+    )
     parser.add_argument("--cache-dir", type=Path, default=None, help="encoder cache")
     parser.add_argument("--mistakes", type=int, default=0, help="list this many mistakes")
     parser.add_argument("--json", action="store_true", help="print the score as JSON")
@@ -115,16 +125,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     from slm_mesh.services.runtime.onnx_session import Embedder
     from slm_mesh.services.sentiment.classifier import SentimentClassifier
     from slm_mesh.services.sentiment.head import SentimentHead, default_head_path
+    from slm_mesh.services.sentiment.service import from_export
     from slm_mesh.services.settings import Settings
 
+    cache_dir = args.cache_dir or Settings().cache_dir
     try:
         cases = load_cases(args.cases)
-        head = SentimentHead.load(args.head or default_head_path())
+        if args.export is not None:
+            classify, _ = from_export(args.export, cache_dir=cache_dir)
+            classifier: Classifier = ExportedClassifier(classify)
+        else:
+            head = SentimentHead.load(args.head or default_head_path())
+            embedder = Embedder(plugin=PLUGIN, cache_dir=cache_dir)
+            classifier = SentimentClassifier(embed=embedder.embed, head=head)
     except SlmMeshError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    embedder = Embedder(plugin=PLUGIN, cache_dir=args.cache_dir or Settings().cache_dir)
-    result = score(SentimentClassifier(embed=embedder.embed, head=head), cases)
+    result = score(classifier, cases)
     if args.json:
         print(json.dumps(result.as_json(), indent=2))
     else:

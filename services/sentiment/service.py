@@ -29,7 +29,7 @@ from slm_mesh.services.kit.shared import Shared, encoder_info
 from slm_mesh.services.runtime.classifier import SequenceClassifier
 from slm_mesh.services.runtime.manifest import read_manifest
 from slm_mesh.services.runtime.model_store import file_sha256
-from slm_mesh.services.runtime.plugins import PATH_PREFIX
+from slm_mesh.services.runtime.plugins import PATH_PREFIX, factory_plugins
 from slm_mesh.services.runtime.supervise import supervised
 from slm_mesh.services.sentiment.classifier import SentimentClassifier
 from slm_mesh.services.sentiment.head import SentimentHead, default_head_path
@@ -74,13 +74,29 @@ def from_export(folder: Path, *, cache_dir: Path) -> tuple[Classify, ModelInfo]:
     return classify, info
 
 
+def classifier_export(settings: Settings) -> Path | None:
+    """The classifier export to serve, if any: the sentiment model setting's `path:DIR`, or a
+    `--plugin` that is a classifier's folder (`path:DIR`, or one the factory made, by name)."""
+    choice = settings.sentiment.model
+    if choice.startswith(PATH_PREFIX):
+        return Path(choice.removeprefix(PATH_PREFIX))
+    plugin = settings.plugin
+    if plugin.startswith(PATH_PREFIX):
+        folder: Path | None = Path(plugin.removeprefix(PATH_PREFIX))
+    else:
+        folder = factory_plugins(settings.cache_dir).get(plugin)
+    if folder is None or not folder.is_dir():
+        return None
+    manifest = read_manifest(folder)
+    return folder if manifest is not None and manifest.task == "classifier" else None
+
+
 @asynccontextmanager
 async def start(settings: Settings, shared: Shared) -> AsyncIterator[Started[Any, Any]]:
     choice = settings.sentiment.model
-    if choice.startswith(PATH_PREFIX):
-        classify, model = await asyncio.to_thread(
-            from_export, Path(choice.removeprefix(PATH_PREFIX)), cache_dir=settings.cache_dir
-        )
+    export = classifier_export(settings)
+    if export is not None:
+        classify, model = await asyncio.to_thread(from_export, export, cache_dir=settings.cache_dir)
     else:
         embedder = await shared.encoder(settings.plugin)
         head_path = Path(choice) if choice else default_head_path()
