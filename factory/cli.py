@@ -24,6 +24,10 @@ RECIPES = {
         "finetune_sentiment",
         "fine-tune an encoder end to end on labelled sentiment sentences",
     ),
+    "learn": (
+        "learn",
+        "retrain the intent head with the fallback's validated answers (and corrections)",
+    ),
     "report": (
         "report",
         "one table of the variants built, measured side by side in one run",

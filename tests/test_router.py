@@ -436,3 +436,36 @@ def test_a_log_that_cannot_be_written_never_costs_the_answer(
     answer = _ask(demo_recognizer, {"text": "what's a good banana bread recipe"}, unanswered=log)
     assert answer.error_code is None
     assert answer.text == CANNOT_HELP
+
+
+class UnsureIntent:
+    """No local tier answers."""
+
+    async def recognize(
+        self, texts: Sequence[str], *, area: str | None, timeout_s: float
+    ) -> list[IntentResult]:
+        return [IntentResult(text=t, intent=None, reason="unsure") for t in texts]
+
+
+def test_the_log_keeps_the_fallbacks_checked_intent_and_the_area_it_was_given(
+    tmp_path: Path,
+) -> None:
+    """What `slm-mesh factory learn` reads: "lights on in here" means the device's area."""
+    result = IntentResult(
+        text="lights on in here",
+        intent="HassTurnOn",
+        slots={"domain": "light", "area": "Lounge"},
+        tier="llm",
+    )
+    log = UnansweredLog(path=tmp_path / "unanswered.jsonl")
+    router = Router(
+        intent=UnsureIntent(),
+        fallback=ScriptedFallback(FallbackReply(kind="intent", result=result)),
+        unanswered=log,
+        devices=DEVICES,
+    )
+    assert _handle(router, {"text": "lights on in here"}, device="satellite-lounge").tier == "llm"
+    [entry] = log.entries()
+    assert entry["area"] == "Lounge" and entry["context"]["area"] is None
+    assert entry["fallback"]["kind"] == "intent"
+    assert entry["fallback"]["intent"]["slots"] == {"domain": "light", "area": "Lounge"}

@@ -8,6 +8,7 @@ held-out templates, so 0.9 means right about nine times in ten on unseen phrasin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -82,7 +83,7 @@ def train_head(
     embeddings: FloatArray,
     targets: list[str],
     *,
-    groups: list[str] | None = None,
+    groups: Sequence[str | None] | None = None,
     hidden: int = 256,
     epochs: int = 25,
     holdout: float = 0.1,
@@ -93,6 +94,7 @@ def train_head(
     `groups` names where each sentence came from (its template): holding out whole
     templates, not single sentences, makes the held-out part look like phrasings the head
     has never seen, which is what it meets in use; so the temperature is set for those.
+    A sentence without a group is always trained on.
     """
     labels = tuple(sorted(set(targets)))
     index = {label: i for i, label in enumerate(labels)}
@@ -108,10 +110,10 @@ def train_head(
     return replace(head, temperature=temperature)
 
 
-def _held_out(groups: list[str], share: float, seed: int) -> np.ndarray:
+def _held_out(groups: Sequence[str | None], share: float, seed: int) -> np.ndarray:
     """A mask over the sentences: whole groups, drawn at random, about `share` of them."""
     rng = np.random.default_rng(seed)
-    names = sorted(set(groups))
+    names = sorted({group for group in groups if group is not None})
     chosen = {names[i] for i in rng.permutation(len(names))[: int(len(names) * share)]}
     return np.array([group in chosen for group in groups])
 

@@ -23,6 +23,7 @@ from slm_mesh.services.home.files import load_settings_home
 from slm_mesh.services.home.follow import follows_home
 from slm_mesh.services.home.model import Home
 from slm_mesh.services.intent.core import IntentService
+from slm_mesh.services.intent.learned import learned_path, read_learned
 from slm_mesh.services.intent.recognizer import IntentRecognizer
 from slm_mesh.services.intent.templates import TemplateMatcher
 from slm_mesh.services.intent.training import load_or_train
@@ -38,17 +39,20 @@ log = structlog.get_logger(__name__)
 def build_recognizer(
     settings: Settings, *, home: Home | None = None, embedder: Embedder | None = None
 ) -> tuple[IntentRecognizer, Embedder]:
-    """Load the home and the trained head (cached, or trained now) over the plugin's
-    encoder, `embedder` when the process already has it (`Shared`)."""
+    """Load the home and the trained head (cached, or trained now, with the sentences it
+    learned) over the plugin's encoder, `embedder` when the process already has it
+    (`Shared`)."""
     started = time.perf_counter()
     home = home or load_settings_home(settings)
     embedder = embedder or Shared(settings).load_encoder(settings.plugin)
     plugin = embedder.plugin
+    learned = read_learned(learned_path(settings.cache_dir))
     heads = load_or_train(
         home,
         embed=embedder.embed,
         model_sha256=f"{plugin.model_sha256 or plugin.name}:{embedder.precision}",
         cache_dir=settings.cache_dir,
+        learned=learned,
     )
     templates = TemplateMatcher(home=home, language=home.language)
     templates.prepare()
@@ -68,6 +72,7 @@ def build_recognizer(
         plugin=plugin.name,
         entities=len(home.entities),
         areas=len(home.areas),
+        learned_sentences=len(learned),
         precision=embedder.precision,
         int8_dot_product=cpu_int8_support(),
         seconds=round(time.perf_counter() - started, 2),

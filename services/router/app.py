@@ -28,7 +28,7 @@ from slm_mesh.services.router.directory import ServiceDirectory
 from slm_mesh.services.router.home_edge import HomeEdge
 from slm_mesh.services.router.mqtt_edge import RouterEdge
 from slm_mesh.services.router.router import Fallback, IntentBackend, Router
-from slm_mesh.services.router.unanswered import UnansweredLog
+from slm_mesh.services.router.unanswered import unanswered_log
 from slm_mesh.services.runtime.broker_access import ROUTER
 from slm_mesh.services.runtime.mqtt import MqttClient
 from slm_mesh.services.runtime.mqtt_rpc import Requester
@@ -47,11 +47,6 @@ log = structlog.get_logger(__name__)
 #: How long the broker keeps the router's session (its subscriptions and queued
 #: messages) while the router is away.
 SESSION_EXPIRY_S = 300
-
-
-def unanswered_log(settings: Settings) -> UnansweredLog:
-    path = settings.unanswered.log or settings.cache_dir / "unanswered" / "unanswered.jsonl"
-    return UnansweredLog(path=path, max_bytes=settings.unanswered.log_max_bytes)
 
 
 def device_areas(settings: Settings, home: Home | None) -> dict[str, str]:

@@ -164,13 +164,13 @@ class Router:
         why: dict[str, Any] = {"reason": local.reason, "out_of_scope": local.out_of_scope}
         if self.fallback is None:
             answer = Answer.for_intents(request, [], text=CANNOT_HELP, **why)
-            self._record(request, local, None)
+            self._record(request, local, None, area=area)
             return answer
         reply = await self.fallback.ask(
             request.text, area=area, deadline_s=self._remaining(deadline)
         )
         why.update(fallback=reply.breaker, budget=reply.budget)
-        self._record(request, local, reply)
+        self._record(request, local, reply, area=area)
         if reply.kind == "intent" and reply.result is not None:
             return Answer.for_intents(request, [reply.result], **{**why, "reason": reply.reason})
         if reply.kind == "answer" and reply.answer_text:
@@ -216,12 +216,17 @@ class Router:
         )
 
     def _record(
-        self, request: RouterRequest, local: IntentResult, reply: FallbackAnswerLike | None
+        self,
+        request: RouterRequest,
+        local: IntentResult,
+        reply: FallbackAnswerLike | None,
+        *,
+        area: str | None,
     ) -> None:
         if self.unanswered is None:
             return
         try:
-            self._write_record(request, local, reply, self.unanswered)
+            self._write_record(request, local, reply, self.unanswered, area=area)
         except Exception:
             # The log is for later review; the user's answer must not depend on it.
             self.unrecorded += 1
@@ -233,7 +238,11 @@ class Router:
         local: IntentResult,
         reply: FallbackAnswerLike | None,
         unanswered: UnansweredLog,
+        *,
+        area: str | None,
     ) -> None:
+        """`area` is the one the tiers were given (the request's, or its device's), which
+        the fallback's slots may rely on ("lights on in here"): learning needs it."""
         fallback = None
         if reply is not None:
             fallback = {
@@ -246,6 +255,7 @@ class Router:
             "id": request.id,
             "text": request.text,
             "context": request.context_json(),
+            "area": area,
             "tiers": {"local": local.as_answer_json()},
             "fallback": fallback,
         })  # fmt: skip

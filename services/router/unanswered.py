@@ -20,6 +20,7 @@ from typing import Any
 import structlog
 
 from slm_mesh.services.redact import scrub
+from slm_mesh.services.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -81,6 +82,13 @@ class UnansweredLog:
                     self.damaged_lines += 1
                     log.warning("damaged line in the unanswered log skipped", path=str(path))
         return found
+
+
+def unanswered_log(settings: Settings) -> UnansweredLog:
+    """The log the settings name (default: in the cache directory), read by the router
+    and by `slm-mesh factory learn`."""
+    path = settings.unanswered.log or settings.cache_dir / "unanswered" / "unanswered.jsonl"
+    return UnansweredLog(path=path, max_bytes=settings.unanswered.log_max_bytes)
 
 
 def _ends_unfinished(descriptor: int) -> bool:
