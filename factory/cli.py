@@ -24,6 +24,10 @@ RECIPES = {
         "finetune_sentiment",
         "fine-tune an encoder end to end on labelled sentiment sentences",
     ),
+    "domain-tune": (
+        "domain_tune",
+        "domain-tune SmolLM2 to emit the home's intent JSON, then int4",
+    ),
     "learn": (
         "learn",
         "retrain the intent head with the fallback's validated answers (and corrections)",

@@ -324,37 +324,64 @@ def stage_gguf(recipe: Recipe, source: Path, folder: Path) -> Path:
 def _convert(recipe: Recipe, gguf: Path, out: Path, work: Path, say: Progress) -> dict[str, str]:
     """De-quantize the GGUF with transformers, then build the ONNX model into `out` with the
     onnxruntime-genai builder; the versions of the tools that did it."""
-    # The `models` extra, imported here so that nothing else needs it (and typed as Any: it
-    # is not installed where the project is type-checked).
     torch = importlib.import_module("torch")
-    transformers = importlib.import_module("transformers")
-
     hf_dir = work / "hf"
     say(f"de-quantizing {gguf.name} with transformers (PyTorch {torch.__version__})")
+    model, tokenizer = load_gguf(gguf)
+    try:
+        model.save_pretrained(hf_dir)
+        tokenizer.save_pretrained(hf_dir)
+    except (OSError, RuntimeError, ValueError) as err:
+        raise ModelError(f"cannot save the de-quantized {gguf.name} ({err})") from err
+    del model, tokenizer
+    say(f"building the {recipe.plugin.precision} ONNX model with {_BUILDER}")
+    run_builder(
+        hf_dir,
+        out,
+        work=work,
+        precision=recipe.plugin.precision,
+        execution_provider=recipe.execution_provider,
+    )
+    return {
+        "torch": torch.__version__,
+        "transformers": _version("transformers"),
+        "gguf": _version("gguf"),
+        "onnxruntime-genai": _version("onnxruntime-genai"),
+    }
+
+
+def load_gguf(gguf: Path) -> tuple[Any, Any]:
+    """The GGUF's model (float32) and tokenizer, loaded by transformers; ModelError if it
+    cannot. Also what `slm-mesh factory domain-tune` trains from."""
+    # The `models` extra, imported here so that nothing else needs it (and typed as Any: it
+    # is not installed where the project is type-checked).
+    transformers = importlib.import_module("transformers")
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         model = transformers.AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        # Loaded from GGUF, the weights are already de-quantized to float32, but the model
-        # keeps its GGUF quantizer, and save_pretrained refuses a model with one that cannot
-        # be serialized: dropped, the model saves as the plain float32 checkpoint it is.
-        model.hf_quantizer = None
-        if hasattr(model.config, "quantization_config"):
-            del model.config.quantization_config
-        model.save_pretrained(hf_dir)
-        tokenizer.save_pretrained(hf_dir)
     except (ImportError, OSError, RuntimeError, ValueError) as err:
         raise ModelError(
             f"transformers could not de-quantize {gguf.name} ({type(err).__name__}: {err}); "
             f"the build extra may be incomplete: {EXTRA_INSTALL}"
         ) from err
-    del model, tokenizer
+    # Loaded from GGUF, the weights are already de-quantized to float32, but the model keeps
+    # its GGUF quantizer, and save_pretrained refuses a model with one that cannot be
+    # serialized: dropped, the model saves as the plain float32 checkpoint it is.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    return model, tokenizer
 
-    say(f"building the {recipe.plugin.precision} ONNX model with {_BUILDER}")
+
+def run_builder(
+    hf_dir: Path, out: Path, *, work: Path, precision: str, execution_provider: str = "cpu"
+) -> None:
+    """The onnxruntime-genai model builder, from a Hugging Face folder to a model folder in
+    `out`; ModelError with the end of its log when it fails."""
     log = work / "builder.log"
     command = [
         sys.executable, "-m", _BUILDER, "-i", str(hf_dir), "-o", str(out),
-        "-p", recipe.plugin.precision, "-e", recipe.execution_provider,
-        "-c", str(work / "builder-cache"),
+        "-p", precision, "-e", execution_provider, "-c", str(work / "builder-cache"),
     ]  # fmt: skip
     # Offline: everything the builder needs is in hf_dir; it must not try a hub.
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
@@ -365,12 +392,6 @@ def _convert(recipe: Recipe, gguf: Path, out: Path, work: Path, say: Progress) -
         raise ModelError(
             f"the onnxruntime-genai builder failed (exit {result.returncode}):\n" + "\n".join(tail)
         )
-    return {
-        "torch": torch.__version__,
-        "transformers": _version("transformers"),
-        "gguf": _version("gguf"),
-        "onnxruntime-genai": _version("onnxruntime-genai"),
-    }
 
 
 def _write_records(recipe: Recipe, folder: Path, tools: dict[str, str], *, seconds: float) -> int:
