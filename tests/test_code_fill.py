@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from slm_mesh.services.code_snippet.actions import action_for, clause_naming
+from slm_mesh.services.code_snippet.actions import action_for, clause_naming, clauses_naming
 from slm_mesh.services.code_snippet.fill import Filler
 from slm_mesh.services.code_snippet.library import Param
 from slm_mesh.services.code_snippet.refine import refine_automation, weekdays
@@ -97,6 +97,12 @@ def test_an_area_with_several_of_a_kind_picks_one_and_says_so() -> None:
         ("at 7 in the morning, and every night at 10:30pm", ["07:00:00", "22:30:00"]),
         ("fan on at 30", []),
         ("for 30 minutes", []),
+        ("lights off at half past eleven", ["11:30:00"]),
+        ("open the blinds at 7.30am", ["07:30:00"]),
+        ("quarter to seven", ["06:45:00"]),
+        ("start the mower at 9 on saturdays", ["09:00:00"]),
+        ("fan at 50% at 7pm", ["19:00:00"]),
+        ("set it to 21 at 9 o'clock", ["09:00:00"]),
     ],
 )
 def test_times_of_day_are_read_in_order(prompt: str, expected: list[str]) -> None:
@@ -193,6 +199,9 @@ def test_a_request_that_adds_nothing_leaves_the_snippet_as_written() -> None:
         ("at the weekend", ["sat", "sun"]),
         ("on Mondays, Wednesdays and Fridays", ["mon", "wed", "fri"]),
         ("every day", []),
+        ("at 9 on sat and sun", ["sat", "sun"]),
+        ("every fri", ["fri"]),
+        ("close the blinds at sunset", []),
     ],
 )
 def test_the_days_a_request_names(prompt: str, days: list[str]) -> None:
@@ -282,12 +291,55 @@ def test_what_the_request_also_names_is_switched_with_the_snippets_own() -> None
         ("media_player.tv", "pause the telly",
          {"action": "media_player.media_pause", "target": {"entity_id": "media_player.tv"}}),
         ("light.porch", "the porch light", None),
+        ("alarm_control_panel.house", "arm the alarm (away) when we have both left home",
+         {"action": "alarm_control_panel.alarm_arm_away",
+          "target": {"entity_id": "alarm_control_panel.house"}}),
+        ("alarm_control_panel.house", "arm the alarm for the night",
+         {"action": "alarm_control_panel.alarm_arm_night",
+          "target": {"entity_id": "alarm_control_panel.house"}}),
+        ("alarm_control_panel.house", "disarm the alarm when priya gets home",
+         {"action": "alarm_control_panel.alarm_disarm",
+          "target": {"entity_id": "alarm_control_panel.house"}}),
+        ("counter.door_openings", "increment the door openings counter",
+         {"action": "counter.increment", "target": {"entity_id": "counter.door_openings"}}),
+        ("counter.door_openings", "reset the door openings counter",
+         {"action": "counter.reset", "target": {"entity_id": "counter.door_openings"}}),
+        ("timer.laundry", "start the laundry timer for 45 minutes",
+         {"action": "timer.start", "target": {"entity_id": "timer.laundry"},
+          "data": {"duration": "00:45:00"}}),
+        ("lawn_mower.mowbot", "send the mower back to its dock",
+         {"action": "lawn_mower.dock", "target": {"entity_id": "lawn_mower.mowbot"}}),
+        ("lawn_mower.mowbot", "the mower starts at 9",
+         {"action": "lawn_mower.start_mowing", "target": {"entity_id": "lawn_mower.mowbot"}}),
+        ("water_heater.cylinder", "set the hot water to eco mode",
+         {"action": "water_heater.set_operation_mode",
+          "target": {"entity_id": "water_heater.cylinder"}, "data": {"operation_mode": "eco"}}),
+        ("water_heater.cylinder", "immersion to 60 degrees",
+         {"action": "water_heater.set_temperature",
+          "target": {"entity_id": "water_heater.cylinder"}, "data": {"temperature": 60}}),
+        ("humidifier.nursery", "set the nursery humidifier to 45%",
+         {"action": "humidifier.set_humidity", "target": {"entity_id": "humidifier.nursery"},
+          "data": {"humidity": 45}}),
+        ("number.ev_current", "set the charge current to 10 amps",
+         {"action": "number.set_value", "target": {"entity_id": "number.ev_current"},
+          "data": {"value": 10}}),
+        ("siren.outdoor", "sound the siren",
+         {"action": "siren.turn_on", "target": {"entity_id": "siren.outdoor"}}),
+        ("lock.terrace", "lock the terrace door again 5 min after it's unlocked",
+         {"action": "lock.lock", "target": {"entity_id": "lock.terrace"}}),
     ],
 )  # fmt: skip
 def test_the_action_a_clause_asks_of_an_entity(
     entity_id: str, clause: str, action: dict[str, object] | None
 ) -> None:
     assert action_for(entity_id, clause) == action
+
+
+def test_a_clause_that_names_an_entity_in_another_form_of_its_word() -> None:
+    # "charging" of EV Charger: the clause that asks something comes after the one that
+    # shares a word ("car") with its alias.
+    prompt = "car plugged in after 11pm? start charging"
+    assert clauses_naming(prompt, ("EV Charger", "car charger"))[-1] == " start charging"
 
 
 def test_the_clause_that_names_an_entity() -> None:

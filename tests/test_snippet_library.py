@@ -1,10 +1,12 @@
 """The curated snippet library: every shipped file loads, every snippet renders its own
-test into code that validates against tests/data/code_home.yaml, and a malformed file is
-refused naming the file and the snippet."""
+test into code that validates against tests/data/code_home.yaml (with the townhouse's
+alarm panel, timer and other less common devices), and a malformed file is refused naming
+the file and the snippet."""
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,12 +25,22 @@ from slm_mesh.services.contracts.code import FORMATS
 from slm_mesh.services.home.model import Home, load_home
 
 CODE_HOME = Path(__file__).resolve().parent / "data" / "code_home.yaml"
+TOWNHOUSE = CODE_HOME.with_name("code_home_townhouse.yaml")
 LIBRARY = load_library()
 
 
 @pytest.fixture(scope="module")
 def home() -> Home:
-    return load_home(CODE_HOME)
+    """The code home, with the townhouse's devices of the domains it lacks (an alarm panel,
+    a timer, a siren), so that every snippet's test names a device that exists."""
+    base = load_home(CODE_HOME)
+    have = {entity.domain for entity in base.entities}
+    extra = tuple(
+        replace(entity, area_id=None)
+        for entity in load_home(TOWNHOUSE).entities
+        if entity.domain not in have
+    )
+    return replace(base, entities=base.entities + extra)
 
 
 def by_id(snippet_id: str) -> Snippet:

@@ -27,29 +27,75 @@ _VACUUM = (
     (re.compile(r"\b(stop|stops)\b"), "vacuum.stop"),
     (re.compile(r"\b(clean|start|send|vacuum|hoover|run|go)\b"), "vacuum.start"),
 )  # fmt: skip
+_ALARM = (
+    (re.compile(r"\bdisarm"), "alarm_control_panel.alarm_disarm"),
+    (re.compile(r"\baway\b"), "alarm_control_panel.alarm_arm_away"),
+    (
+        re.compile(r"\b(?:night|sleep)(?: mode)?\b(?!.*\baway\b)"),
+        "alarm_control_panel.alarm_arm_night",
+    ),
+    (
+        re.compile(r"\barm(?:ed)?[ _-](?:home|stay)\b|\b(?:home|stay) mode\b|\barm\w* \w+ home\b$"),
+        "alarm_control_panel.alarm_arm_home",
+    ),
+    (re.compile(r"\barm|\bset the alarm\b|\bsecure\b"), "alarm_control_panel.alarm_arm_away"),
+    (re.compile(r"\b(trigger|sound|set off)\b"), "alarm_control_panel.alarm_trigger"),
+)
+_COUNTER = (
+    (re.compile(r"\b(reset|zero|clear)\b"), "counter.reset"),
+    (re.compile(r"\b(decrement|decrease|subtract|minus|count down)\b"), "counter.decrement"),
+    (re.compile(r"\b(increment|increase|add|bump|count|plus|\+1)\b"), "counter.increment"),
+)
+_TIMER = (
+    (re.compile(r"\b(cancel|stop|reset|clear)\b"), "timer.cancel"),
+    (re.compile(r"\b(pause|hold)\b"), "timer.pause"),
+    (re.compile(r"\b(finish|end)\b"), "timer.finish"),
+    (re.compile(r"\b(starts?|restarts?|begins?|kick off|run|set)\b"), "timer.start"),
+)
+_MOWER = (
+    (re.compile(r"\b(dock|return|back to (?:its )?(?:base|dock|station)|go home|"
+                r"send (?:\w+ )?(?:back )?home|stop|park)\b"), "lawn_mower.dock"),
+    (re.compile(r"\b(pause|hold)\b"), "lawn_mower.pause"),
+    (re.compile(r"\b(mow\w*|cut|starts?|started|send|runs?|go)\b"), "lawn_mower.start_mowing"),
+)  # fmt: skip
+#: Operation modes a water heater is set to by name ("hot water to eco").
+_HEATER_MODES = ("eco", "electric", "performance", "high_demand", "heat_pump", "gas", "off")
 #: Where a light's or a fan's level goes in its turn_on action.
 _LEVEL_KEY = {"light": "brightness_pct", "fan": "percentage"}
 
 
 def clause_naming(prompt: str, names: tuple[str, ...]) -> str | None:
     """The clause of `prompt` that says one of `names` (an entity's name or aliases)."""
-    for clause in CLAUSES.split(prompt):
-        said = clause.casefold()
-        if any(name.casefold() in said for name in names):
-            return said
+    return next(iter(clauses_naming(prompt, names)), None)
+
+
+def clauses_naming(prompt: str, names: tuple[str, ...]) -> list[str]:
+    """The clauses of `prompt` that name an entity, best first: those that say one of its
+    `names`, then those that share most of their words ("start charging" of EV Charger)."""
+    clauses = CLAUSES.split(prompt)
+    said = [c.casefold() for c in clauses if any(n.casefold() in c.casefold() for n in names)]
     words = {
-        _singular(w)
+        root(_singular(w))
         for name in names
         for w in re.findall(r"[a-z0-9]+", name.casefold())
         if len(w) > 2
     }
     words -= {"the", "and"}
-    clauses = CLAUSES.split(prompt)
     shared = [
-        len(words & {_singular(w) for w in re.findall(r"[a-z0-9]+", c.casefold())}) for c in clauses
+        (len(words & {root(_singular(w)) for w in re.findall(r"[a-z0-9]+", c.casefold())}), i)
+        for i, c in enumerate(clauses)
     ]
-    best = max(shared, default=0)
-    return clauses[shared.index(best)].casefold() if best else None
+    ranked = sorted((pair for pair in shared if pair[0]), key=lambda pair: -pair[0])
+    return said + [clauses[i].casefold() for _, i in ranked if clauses[i].casefold() not in said]
+
+
+def root(word: str) -> str:
+    """A word without the ending that makes a noun or verb of it ("charging", "charger":
+    "charg"); short words as they are."""
+    for ending in ("ing", "ers", "er", "ed", "es", "s"):
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[: -len(ending)]
+    return word
 
 
 def _singular(word: str) -> str:
@@ -67,7 +113,24 @@ def action_for(entity_id: str, clause: str) -> dict[str, Any] | None:
     action: dict[str, Any] = {"action": service, "target": target}
     if service == "media_player.volume_mute":
         action["data"] = {"is_volume_muted": True}
-    if service == "climate.set_temperature":
+    if service == "water_heater.set_operation_mode":
+        mode = next(m for m in _HEATER_MODES if re.search(rf"\b{m.replace('_', '[ _]')}\b", clause))
+        action["data"] = {"operation_mode": mode}
+    if service == "timer.start":
+        duration = _duration(clause)
+        if duration is not None:
+            action["data"] = {"duration": duration}
+    if service in ("number.set_value", "input_number.set_value"):
+        number = re.search(rf"\bto\s+{_NUMBER}", clause)
+        if number is None:
+            return None
+        value = float(number.group(1))
+        action["data"] = {"value": int(value) if value == int(value) else value}
+    if service == "humidifier.set_humidity":
+        level = _LEVEL.search(clause) or re.search(rf"\bto\s+{_NUMBER}", clause)
+        assert level is not None
+        action["data"] = {"humidity": int(float(level.group(1)))}
+    if service in ("climate.set_temperature", "water_heater.set_temperature"):
         number = re.search(rf"\bto\s+{_NUMBER}", clause)
         if number is None:
             return None
@@ -84,9 +147,42 @@ def action_for(entity_id: str, clause: str) -> dict[str, Any] | None:
     return action
 
 
+def _duration(clause: str) -> str | None:
+    """A timer's duration ("for 45 minutes") as HH:MM:SS; None when the clause says none."""
+    found = re.search(
+        r"\b(?:for|of)\s+(\d+)\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h)\b", clause
+    )
+    if found is None:
+        return None
+    seconds = int(found.group(1)) * {"s": 1, "m": 60, "h": 3600}[found.group(2)[0]]
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+#: A domain whose actions are all its own, each by the words that ask it.
+_OWN_SERVICES = {
+    "alarm_control_panel": _ALARM,
+    "counter": _COUNTER,
+    "timer": _TIMER,
+    "lawn_mower": _MOWER,
+}
+
+
 def _service(domain: str, clause: str) -> str | None:
-    if domain == "button":
-        return "button.press"
+    if domain in ("button", "input_button"):
+        return f"{domain}.press"
+    if domain in _OWN_SERVICES:
+        return next((s for pattern, s in _OWN_SERVICES[domain] if pattern.search(clause)), None)
+    if domain == "water_heater":
+        if any(re.search(rf"\b{m.replace('_', '[ _]')}\b", clause) for m in _HEATER_MODES[:-1]):
+            return "water_heater.set_operation_mode"
+        if re.search(rf"\bto\s+{_NUMBER}", clause):
+            return "water_heater.set_temperature"
+    if domain in ("number", "input_number"):
+        return f"{domain}.set_value" if re.search(rf"\bto\s+{_NUMBER}", clause) else None
+    if domain == "humidifier" and (
+        _LEVEL.search(clause) and re.search(r"\b(set|to)\b", clause) and not _OFF.search(clause)
+    ):
+        return "humidifier.set_humidity"
     if domain == "media_player":
         service = next((s for pattern, s in _MEDIA if pattern.search(clause)), None)
         if service is not None:
@@ -98,9 +194,14 @@ def _service(domain: str, clause: str) -> str | None:
     if domain == "climate" and re.search(rf"\bto\s+{_NUMBER}", clause):
         return "climate.set_temperature"
     if domain == "lock":
-        if re.search(r"\bunlock|\bopen\b", clause):
+        # The first verb is the one asked ("lock it again 5 min after it's unlocked").
+        unlock = re.search(r"\bunlock|\bopen\b", clause)
+        lock = re.search(r"(?<!un)\block|\bsecure\b", clause)
+        if unlock is not None and (lock is None or unlock.start() < lock.start()):
             return "lock.unlock"
-        return "lock.lock" if re.search(r"\block|\bsecure\b", clause) else None
+        return "lock.lock" if lock is not None else None
+    if domain == "siren" and re.search(r"\b(sound|sounds|blare|wail|trigger)\b", clause):
+        return "siren.turn_on"
     if domain in ("cover", "valve"):
         # An awning opens as it extends and closes as it retracts.
         if re.search(r"\b(open|opened|raise|up|extend|deploy|roll out)\b", clause):

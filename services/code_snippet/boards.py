@@ -32,7 +32,7 @@ _ESP8266_PINS = 16
 _ESP8266_I2C = {"sda": 4, "scl": 5}
 _I2C = re.compile(r"\b(sda|scl): GPIO\d+")
 #: A pin the request gives: then the snippet's pins are its, not defaults to move.
-_PIN_SAID = re.compile(r"\b(?:gpio|gp|pin|d|sda|scl)\s*\d")
+_PIN_SAID = re.compile(r"\b(?:gpio|gp|pin|d|sda|scl)\s*\d+\b(?![ _-]?mini)")
 
 
 def with_board(code: str, prompt: str) -> str:

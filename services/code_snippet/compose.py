@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from slm_mesh.services.code_snippet.actions import CLAUSES, action_for, clause_naming
+from slm_mesh.services.code_snippet.actions import CLAUSES, action_for, clauses_naming, root
 from slm_mesh.services.home.model import Area, Entity, Floor, Home
 from slm_mesh.services.language.mentions import tokens
 from slm_mesh.services.language.numbers import normalize
@@ -22,7 +22,8 @@ from slm_mesh.services.language.numbers import normalize
 ACTIONABLE = frozenset({
     "light", "switch", "fan", "cover", "media_player", "scene", "script", "input_boolean",
     "humidifier", "water_heater", "siren", "climate", "valve", "lock", "vacuum", "button",
-    "input_button",
+    "input_button", "alarm_control_panel", "counter", "timer", "lawn_mower", "number",
+    "input_number",
 })  # fmt: skip
 _NOTIFY = re.compile(
     r"\b(notify|notification|alert|tell me|tell us|let me know|let us know|message me|"
@@ -33,7 +34,7 @@ _NOTIFY = re.compile(
 )
 _ASKS = re.compile(
     r"\b(turn|switch|put|set|open|close|shut|lock|unlock|pause|play|resume|stop|start|press|"
-    r"retract|extend|"
+    r"retract|extend|arm|disarm|increment|decrement|reset|mow|dock|sound|cancel|"
     r"activate|run|raise|lower|dim|toggle|kill|enable|disable|on|off)\b"
 )
 #: A verb that only one domain does: it tells which device a loosely named clause means.
@@ -41,6 +42,9 @@ _DOMAIN_VERBS = (
     (re.compile(r"\b(re-?lock|lock|unlock)(?:s|ed)?\b"), frozenset({"lock"})),
     (re.compile(r"\b(pause|resume|unpause)[sd]?\b"), frozenset({"media_player", "vacuum"})),
     (re.compile(r"\bpress\b"), frozenset({"button", "input_button"})),
+    (re.compile(r"\b(dis)?arm(?:s|ed)?\b"), frozenset({"alarm_control_panel"})),
+    (re.compile(r"\b(increment|decrement)(?:s|ed)?\b"), frozenset({"counter"})),
+    (re.compile(r"\bmow(?:s|ing)?\b"), frozenset({"lawn_mower"})),
 )
 #: Words that say what kind of device, not which one: alone they name none.
 KIND_WORDS = frozenset({
@@ -65,8 +69,12 @@ def composed_actions(prompt: str, home: Home, targets: Sequence[Entity]) -> list
     actions: list[dict[str, Any]] = []
     previous: str | None = None
     for entity in targets:
-        clause = clause_naming(prompt, names[entity.id])
-        action = action_for(entity.id, clause) if clause is not None else None
+        # The first clause naming it that asks it something ("car plugged in? start
+        # charging": the second).
+        clauses = clauses_naming(prompt, names[entity.id])
+        asked = ((c, action_for(entity.id, c)) for c in clauses)
+        clause, action = next(((c, a) for c, a in asked if a is not None), (None, None))
+        clause = clause or next(iter(clauses), None)
         if action is None and previous is not None and _fits(previous, entity.domain):
             action = {"action": previous, "target": {"entity_id": entity.id}}
         if action is not None:
@@ -172,6 +180,7 @@ _ASKED = re.compile(
     r"dim|alert|tell|let|text|ping|shut)\b(?! (?:on|off)\b(?! the))(?!\s+(?:is|has|was|gets)\b)",
     re.IGNORECASE,
 )
+_WHILE = re.compile(r"\s+\b(?:while|whilst|only if|only when|as long as|but only|unless)\b")
 _LEAD = re.compile(r"^(?:(?!->|→|=>)[^:;?])*(?=->|→|=>|:\s|;|\?)")
 
 
@@ -183,7 +192,8 @@ def trigger_text(prompt: str) -> str | None:
     match = _WHEN.search(prompt) or _LEAD.search(prompt)
     if match is None:
         return None
-    text = match.group(0)
+    # "... opens while the alarm is armed": what follows is a condition.
+    text = _WHILE.split(match.group(0), maxsplit=1)[0]
     asked = _ASKED.search(text, 1)
     return text[: asked.start()].rstrip() if asked is not None else text
 
@@ -223,9 +233,13 @@ def _best_named(
             continue
         own = {w for name in (entity.name, *entity.aliases) for w in tokens(name)}
         shared = own & words - _FILLER
-        hits = len(shared)
+        # "start charging" names the EV Charger: a word in another form shares its root,
+        # which counts for less than the word itself.
+        roots = {root(w): w for w in own}
+        rooted = {roots[root(w)] for w in words if root(w) in roots} - shared - _FILLER
+        hits = len(shared) + 0.5 * len(rooted)
         # A place alone ("kitchen") or a kind alone ("light") names no one device.
-        if hits >= 2 or shared - places - KIND_WORDS:
+        if len(shared) >= 2 or (shared | rooted) - places - KIND_WORDS:
             scored.append((hits + (0.5 if entity.area_id in areas else 0.0), entity))
     scored.sort(key=lambda pair: -pair[0])
     if not scored or (len(scored) > 1 and scored[1][0] == scored[0][0]):

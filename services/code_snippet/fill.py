@@ -1,6 +1,6 @@
 """What a request names, read into a snippet's parameters: the home's entities (found as the
-intent service finds them: names, aliases, areas), what it asks done (`compose`), and the
-values it spells out (`request_values`). Pure.
+intent service finds them, more loosely: `request_mentions`), what it asks done
+(`compose`), and the values it spells out (`request_values`). Pure.
 
 An entity parameter takes the entity of its domain (and device class) that the request
 names, else the one in the area it names, else the only one the home has; when none fits,
@@ -17,19 +17,24 @@ from dataclasses import dataclass, replace
 
 import yaml
 
-from slm_mesh.services.code_snippet.actions import clause_naming
 from slm_mesh.services.code_snippet.compose import (
     KIND_WORDS,
-    VERB,
     action_targets,
     composed_actions,
     trigger_words,
-    verb_domains,
 )
 from slm_mesh.services.code_snippet.library import Param
+from slm_mesh.services.code_snippet.request_mentions import (
+    IRRIGATES,
+    SYNONYMS,
+    RequestMentions,
+    singular,
+    watering,
+)
 from slm_mesh.services.code_snippet.request_values import Spans, Value, read_value, role, said_text
+from slm_mesh.services.code_snippet.state_conditions import state_conditions
 from slm_mesh.services.home.model import Area, Entity, Floor, Home
-from slm_mesh.services.language.mentions import Mention, MentionFinder, Mentions, tokens
+from slm_mesh.services.language.mentions import Mentions, tokens
 
 
 @dataclass(frozen=True)
@@ -47,67 +52,12 @@ class Filler:
 
     def __init__(self, *, home: Home) -> None:
         self.home = home
-        self._mentions = MentionFinder(home=home)
-        named: tuple[Floor | Area | Entity, ...] = (*home.floors, *home.areas, *home.entities)
-        spelled = [
-            s for item in named for s in (item.name, *item.aliases, item.id.replace("_", " "))
-        ]
-        self._vocabulary = {_stem(word) for text in spelled for word in tokens(text)}
-        """Every word the home's names use: a place outside it is one the home lacks."""
+        self._reader = RequestMentions(home=home)
+        self._vocabulary = self._reader.vocabulary
 
     def mentions(self, prompt: str) -> Mentions:
-        """What the request names: exactly, then (in what is left) loosely. The intent
-        finder tries the loose pass only when nothing is named exactly, as a command names
-        one device; a request for an automation names several. A loosely named device is
-        the one in the area the request names (`_in_area`), and a name two devices share is
-        the one its verb acts on (`_acted_on`)."""
-        first = self._mentions.find(prompt)
-        words = tokens(prompt)
-        for mention in first.entities:
-            words[mention.start : mention.end] = ["_"] * (mention.end - mention.start)
-        second = self._mentions.find(" ".join(words))
-        areas = {m.target.id for m in first.areas}
-        loose = [replace(m, target=self._in_area(m.target, areas)) for m in second.entities]
-        acted = [replace(m, target=self._acted_on(m, prompt)) for m in (*first.entities, *loose)]
-        found = {m.target.id: m for m in acted}
-        return Mentions(entities=tuple(found.values()), areas=first.areas, floors=first.floors)
-
-    def _acted_on(self, mention: Mention, prompt: str) -> Entity | Area | Floor:
-        """The device a verb that only one domain does means by the name ("unlock the front
-        door": Front Door Lock, not the Front Door contact; "the front door opens": the
-        contact, not a lock called "front door"), when one name of exactly one device of
-        that domain holds every word of the one said."""
-        target = mention.target
-        said = set(tokens(mention.said))
-        clause = clause_naming(prompt, (mention.said,)) or ""
-        at = clause.find(mention.said.casefold())
-        # The verb just after the name ("the front door is unlocked"), else the last before it.
-        after = " ".join(clause[at + len(mention.said) :].split()[:3]) if at >= 0 else ""
-        before = clause[: max(at, 0)]
-        domains = _verb_domains(after) or _verb_domains(before, last=True)
-        if not isinstance(target, Entity) or domains is None or target.domain in domains:
-            return target
-        kin = [
-            e
-            for e in self.home.entities
-            if e.domain in domains and any(said <= set(tokens(name)) for name in e.names)
-        ]
-        return kin[0] if len(kin) == 1 else target
-
-    def _in_area(self, target: Entity | Area | Floor, areas: set[str]) -> Entity | Area | Floor:
-        """A loosely named entity as the one of its kind in the area the request names
-        ("the hall motion sensor" is Hallway Motion, not the only other motion sensor the
-        words fit), when that area has exactly one."""
-        if not isinstance(target, Entity) or not areas or target.area_id in areas:
-            return target
-        kin = [
-            e
-            for e in self.home.entities
-            if e.area_id in areas
-            and e.domain == target.domain
-            and e.device_class == target.device_class
-        ]
-        return kin[0] if len(kin) == 1 else target
+        """What the request names (`RequestMentions.find`)."""
+        return self._reader.find(prompt)
 
     def fill(
         self, prompt: str, params: Sequence[Param], *, mentions: Mentions | None = None
@@ -117,8 +67,8 @@ class Filler:
         said = said_text(prompt)
         if mentions is None:
             mentions = self.mentions(prompt)
-        said_words = [_stem(word) for word in tokens(prompt)]
-        said_words += [_SYNONYMS[w] for w in said_words if w in _SYNONYMS]
+        said_words = [singular(word) for word in tokens(prompt)]
+        said_words += [SYNONYMS[w] for w in said_words if w in SYNONYMS]
         values: dict[str, Value] = {}
         problems: list[str] = []
         notes: list[str] = []
@@ -145,8 +95,16 @@ class Filler:
                 named = [m.target for m in sorted(mentions.entities, key=lambda m: m.start)]
                 areas = {m.target.id for m in mentions.areas}
                 entities = [e for e in named if isinstance(e, Entity)]
-                targets = action_targets(prompt, self.home, entities, areas, taken)
+                # A device the request puts in a state ("while the alarm is armed") is a
+                # condition, not something to do.
+                held = {e.id for e, _ in state_conditions(prompt, self.home)}
+                targets = action_targets(prompt, self.home, entities, areas, taken | held)
                 steps = composed_actions(prompt, self.home, targets)
+                if not steps:
+                    # What sets it off may be what it acts on ("lock the door again 5 min
+                    # after it's unlocked").
+                    own = [e for e in entities if e.id in taken]
+                    steps = composed_actions(prompt, self.home, own)
                 if steps:
                     values[param.name] = yaml.safe_dump(steps, sort_keys=False, width=100)
                 else:
@@ -193,12 +151,25 @@ class Filler:
             if here:
                 return here, ""
         what = _what(param)
+        if domains == {"sensor"} and param.device_classes and measured and not measured & classes:
+            # "over 20 kWh" is no power reading, whatever power sensors the home has.
+            return [], f"the request's threshold is not in the unit of a {what}"
         people = [e for e in fitting if e.domain == "person"]
         if people and _EVERYONE.intersection(words):
             return people, ""
-        kinds = {_stem(word) for word in _ALL_OF.findall(" ".join(words))}
+        kinds = {singular(word) for word in _ALL_OF.findall(" ".join(words))}
         if fitting and any(domains & _KINDS.get(kind, set()) for kind in kinds):
             return fitting, ""
+        # "the upstairs lights": each one on the floor the request names.
+        floors = {m.target.id for m in mentions.floors if isinstance(m.target, Floor)}
+        if floors and not mentions.areas and any(domains & _KINDS.get(w, set()) for w in words):
+            on_floor = {a.id for a in self.home.areas if a.floor_id in floors}
+            upstairs = [e for e in fitting if e.area_id in on_floor]
+            if upstairs:
+                return upstairs, ""
+        if watering(" ".join(words)):
+            # What waters is a sprinkler or an irrigation valve, whatever else the area has.
+            fitting = [e for e in fitting if IRRIGATES.search(" ".join(e.names))] or fitting
         by_words, distinct = _by_words(fitting, set(words))
         if by_words and (distinct or len(by_words) == 1):
             return by_words, ""
@@ -216,6 +187,12 @@ class Filler:
                     f"{area.name}"
                 )
                 return in_area[:1], note
+        # No area named apart from its devices: the one where the devices it names are
+        # ("the extractor in the loft bathroom ... when the humidity goes over 70%").
+        beside = {m.target.area_id for m in named if isinstance(m.target, Entity)}
+        near = [e for e in fitting if e.area_id is not None and e.area_id in beside]
+        if not areas and len(near) == 1:
+            return near, ""
         if areas and not fitting:
             return [], f"the home has no {what}"
         if areas:
@@ -240,8 +217,8 @@ def _triggering(prompt: str, mentions: Mentions, words: list[str]) -> tuple[Ment
     if span is None:
         return mentions, words
     inside = tuple(m for m in mentions.entities if span[0] <= m.start < span[1])
-    said = [_stem(word) for word in tokens(prompt)[span[0] : span[1]]]
-    return replace(mentions, entities=inside), said + [_SYNONYMS[w] for w in said if w in _SYNONYMS]
+    said = [singular(word) for word in tokens(prompt)[span[0] : span[1]]]
+    return replace(mentions, entities=inside), said + [SYNONYMS[w] for w in said if w in SYNONYMS]
 
 
 def _by_words(pool: Sequence[Entity], said: set[str]) -> tuple[list[Entity], bool]:
@@ -251,7 +228,7 @@ def _by_words(pool: Sequence[Entity], said: set[str]) -> tuple[list[Entity], boo
     than all by the same ("kitchen" of two kitchen lights: one is)."""
     if not pool:
         return [], False
-    spelled = {e.id: {_stem(w) for n in e.names for w in tokens(n)} for e in pool}
+    spelled = {e.id: {singular(w) for n in e.names for w in tokens(n)} for e in pool}
     # Words such as "tv" or "heater" tell devices apart too ("the TV strip" among the
     # lights); words for a kind of device ("light") do not.
     own = {i: words - KIND_WORDS for i, words in spelled.items()}
@@ -263,25 +240,6 @@ def _by_words(pool: Sequence[Entity], said: set[str]) -> tuple[list[Entity], boo
     top = [e for e in pool if len(hits[e.id]) == best]
     others = {e.id: set().union(*(hits[o.id] for o in top if o is not e)) for e in top}
     return top, all(hits[e.id] - others[e.id] for e in top)
-
-
-#: A door or window opening or closing, as a contact sensor sees it.
-_OPENS = re.compile(
-    r"\b(opens|opened|is open|left open|been open|still open|stays open|closes|is closed|"
-    r"gets closed)\b"
-)
-
-
-def _verb_domains(text: str, *, last: bool = False) -> frozenset[str] | None:
-    """The domains the (`last`) verb of `text` acts on only: "unlock" a lock, "opens" a
-    contact sensor; None for none."""
-    found = [(m.end(), verb_domains(m.group(0))) for m in VERB.finditer(text)]
-    found += [(m.end(), frozenset({"binary_sensor"})) for m in _OPENS.finditer(text)]
-    if not found:
-        return None
-    return (max(found, key=lambda pair: pair[0]) if last else min(found, key=lambda pair: pair[0]))[
-        1
-    ]
 
 
 #: A number compared with a reading ("over 2500", "drops below 5"), before its unit.
@@ -312,12 +270,6 @@ _KINDS = {
     "radiator": {"climate"}, "thermostat": {"climate"}, "heater": {"climate", "switch"},
 }  # fmt: skip
 
-#: Words people use for a place or device that the home's names spell another way.
-_SYNONYMS = {
-    "outside": "outdoor", "outdoors": "outdoor", "exterior": "outdoor", "inside": "indoor",
-    "telly": "tv", "television": "tv", "aircon": "ac", "ac": "aircon",
-}  # fmt: skip
-
 
 def _said(word: str, said: set[str]) -> bool:
     """Whether the request says a name's word, whole or as its start ("drive" of
@@ -339,11 +291,6 @@ def _places(words: Sequence[str]) -> list[str]:
     """Words a request uses for a place ("in the attic"), to tell a place the home lacks
     from a request that names none."""
     return [w for w in _PLACE.findall(" ".join(words)) if w not in _NOT_PLACES]
-
-
-def _stem(word: str) -> str:
-    """Plurals as their singular, for matching names: "doors" names a Door."""
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def _what(param: Param) -> str:

@@ -23,7 +23,13 @@ from slm_mesh.services.code_snippet.compose import (
 )
 from slm_mesh.services.code_snippet.request_values import clock_times
 from slm_mesh.services.code_snippet.snippet_yaml import load_yaml
-from slm_mesh.services.code_snippet.trigger_kind import BOUND, WINDOW, directions
+from slm_mesh.services.code_snippet.state_conditions import state_conditions
+from slm_mesh.services.code_snippet.trigger_kind import (
+    BOUND,
+    WINDOW,
+    directions,
+    schedule_window,
+)
 from slm_mesh.services.home.model import Home
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -61,6 +67,9 @@ def refine_automation(code: str, prompt: str, home: Home, *, mentioned: Sequence
         return code
     conditions = list(_as_list(data.get("conditions", data.get("condition"))))
     added = _conditions(prompt, data, conditions, home)
+    held = [(e.id, state) for e, state in state_conditions(prompt, home) if e.id not in code]
+    added += [{"condition": "state", "entity_id": e, "state": state} for e, state in held]
+    mentioned = [e for e in mentioned if e not in dict(held)]
     names = {e.id: (e.name, *e.aliases) for e in home.entities}
     unless = re.search(r"\b(unless|except when|but not when|if nobody|if no one)\b", prompt, re.I)
     added += [
@@ -85,12 +94,13 @@ def refine_automation(code: str, prompt: str, home: Home, *, mentioned: Sequence
     targeted = _also_targeted(data, [e for e in also if e.split(".")[0] in SWITCHABLE])
     if own:
         _insert_actions(data, own)
+    placed = _all_in_places(data, prompt, home)
     leveled = _levels(data, prompt, names)
     shifted = _sun_offset(data, prompt)
     told = asks_notification(prompt) and "notif" not in code
     if told:
         _insert_actions(data, [notification(prompt)], after_switching=False)
-    if not added and not targeted and not own and not leveled and not told and not shifted:
+    if not any((added, targeted, own, leveled, told, shifted, placed)):
         return code
     if added:
         data.pop("condition", None)
@@ -147,6 +157,31 @@ def _levels(data: dict[str, Any], prompt: str, names: dict[str, tuple[str, ...]]
     return changed
 
 
+def _all_in_places(data: dict[str, Any], prompt: str, home: Home) -> bool:
+    """An action on every entity of a domain (`entity_id: all`) narrowed to those in the
+    areas or on the floors the request names ("all the downstairs lights"); True when any
+    was."""
+    said = f" {' '.join(re.findall(r'[a-z0-9]+', prompt.casefold()))} "
+    floors = {f.id for f in home.floors if _says(said, (f.name, *f.aliases))}
+    areas = {a.id for a in home.areas if _says(said, (a.name, *a.aliases)) or a.floor_id in floors}
+    changed = False
+    for action in _steps(data.get("actions", data.get("action"))):
+        target = action.get("target")
+        name = action.get("action", action.get("service"))
+        if not areas or not isinstance(target, dict) or target.get("entity_id") != "all":
+            continue
+        domain = str(name).partition(".")[0]
+        ids = [e.id for e in home.entities if e.domain == domain and e.area_id in areas]
+        if ids:
+            target["entity_id"] = ids
+            changed = True
+    return changed
+
+
+def _says(said: str, names: Sequence[str]) -> bool:
+    return any(f" {' '.join(re.findall(r'[a-z0-9]+', n.casefold()))} " in said for n in names)
+
+
 def _sun_offset(data: dict[str, Any], prompt: str) -> bool:
     """The offset the request gives a sun trigger that has none ("15 minutes after
     sunset"); True when one was put in."""
@@ -181,6 +216,17 @@ def _steps(value: Any) -> list[dict[str, Any]]:
     return found
 
 
+_SOMEONE_HOME = re.compile(
+    r"\b(?:someone|somebody|anyone|anybody|one of us)(?:'s| is| are)? (?:at )?home\b",
+    re.IGNORECASE,
+)
+
+
+def _mentions_people(conditions: list[Any]) -> bool:
+    """Whether a condition already says who is home."""
+    return "person." in str(conditions)
+
+
 def _conditions(
     prompt: str, data: dict[str, Any], present: list[Any], home: Home
 ) -> list[dict[str, Any]]:
@@ -191,7 +237,7 @@ def _conditions(
     trigger_kinds = {t.get("trigger", t.get("platform")) for t in triggers}
     added: list[dict[str, Any]] = []
     window = _window(prompt)
-    if window is not None and "time" not in kinds:
+    if window is not None and "time" not in kinds and not schedule_window(prompt):
         after, before = window
         added.append({"condition": "time", "after": after, "before": before})
     elif "time" not in kinds and "time" not in trigger_kinds:
@@ -217,6 +263,16 @@ def _conditions(
             added.append({"condition": "time", "before": times[0]})
     elif _DARK.search(prompt) and "sun" not in kinds and "sun" not in trigger_kinds:
         added.append({"condition": "sun", "after": "sunset", "before": "sunrise"})
+    people = [e.id for e in home.entities if e.domain == "person"]
+    if _SOMEONE_HOME.search(prompt) and people and not _mentions_people(present):
+        added.append(
+            {
+                "condition": "or",
+                "conditions": [
+                    {"condition": "state", "entity_id": p, "state": "home"} for p in people
+                ],
+            }
+        )
     if _NOBODY_HOME.search(prompt) and not any(
         c.get("entity_id", "").startswith("person.")
         for c in present
@@ -306,6 +362,12 @@ def weekdays(prompt: str) -> list[str]:
     if re.search(r"\bweek ?ends?\b", said):
         return ["sat", "sun"]
     named = [short for word, short in _DAY_WORDS.items() if re.search(rf"\b{word}s?\b", said)]
+    # Days written short ("on sat and sun"): "sun" and "wed" are other words too, so only
+    # after "on" or "every", or two of them together.
+    short = re.findall(r"\b(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)s?\b", said)
+    led = re.search(r"\b(?:on|every)\s+(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)s?\b", said)
+    if led is not None or len(set(short)) > 1:
+        named += [day[:3] for day in short if day[:3] not in named]
     return sorted(named, key=_DAYS.index)
 
 

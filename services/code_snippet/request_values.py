@@ -45,7 +45,7 @@ _SNAKE = re.compile(r"(?<![\w./])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![\w./])")
 def said_text(prompt: str) -> str:
     """The request as the readers read it: times of day taken out (`clock_times` reads them
     from the prompt as written, so "6:45" is no count of anything), numbers normalised."""
-    return normalize(_spelled_out(_CLOCK.sub(" ", prompt.casefold())))
+    return normalize(_spelled_out(_CLOCK.sub(" ", _as_clock(prompt.casefold()))))
 
 
 class Spans:
@@ -198,11 +198,41 @@ _CLOCK = re.compile(
 )
 
 
+_HOUR_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}  # fmt: skip
+_HOUR = rf"(\d{{1,2}}|{'|'.join(_HOUR_WORDS)})"
+_PAST = re.compile(rf"\b(half|quarter)\s+past\s+{_HOUR}\b")
+_TO = re.compile(rf"\bquarter\s+to\s+{_HOUR}\b")
+_DOTTED = re.compile(r"\b(\d{1,2})\.(\d{2})\s*(am|pm|a\.m|p\.m)")
+_OCLOCK = re.compile(rf"\b{_HOUR}\s+o'?clock\b")
+#: "at 9" as a time: followed by nothing that makes it a count ("at 9 on weekends").
+_BARE_AT = re.compile(
+    r"\bat\s+(\d{1,2})(?=\s*(?:$|[,;!?]|\.(?!\d)|->|→|\b(?:on|every|each|daily|and|but|if|"
+    r"when|then|sharp|unless|except|only|weekdays?|weekends?)\b))"
+)
+
+
+def _hour(word: str) -> int:
+    return _HOUR_WORDS[word] if word in _HOUR_WORDS else int(word)
+
+
+def _as_clock(said: str) -> str:
+    """Times said another way, as digits the clock reads: "half past eleven" (11:30),
+    "quarter to 7" (6:45), "7.30am", "9 o'clock", "at 9 on Saturdays"."""
+    said = _DOTTED.sub(r"\1:\2\3", said)
+    said = _PAST.sub(lambda m: f"{_hour(m.group(2))}:{30 if m.group(1) == 'half' else 15}", said)
+    said = _TO.sub(lambda m: f"{(_hour(m.group(1)) - 1) % 12 or 12}:45", said)
+    said = _OCLOCK.sub(lambda m: f"{_hour(m.group(1))}:00", said)
+    return _BARE_AT.sub(lambda m: f"at {m.group(1)}:00", said)
+
+
 def clock_times(said: str) -> list[str]:
     """The times of day a request names, in order: `7am`, `7:30 pm`, `22:30`,
-    `midnight`, "every evening at 9" -> HH:MM:SS."""
+    `midnight`, "every evening at 9", "half past six" -> HH:MM:SS."""
     found = []
-    for match in _CLOCK.finditer(said):
+    for match in _CLOCK.finditer(_as_clock(said)):
         if match.group("word"):
             found.append("00:00:00" if match.group("word") == "midnight" else "12:00:00")
             continue
@@ -277,6 +307,10 @@ def _pin_named(param: Param, said: str) -> int | None:
     if not words:
         return None
     name = r"\s*".join(re.escape(w) for w in words)
+    # A bare number just after the name: "sda 21, scl 22".
+    bare = re.search(rf"\b{name}s?\s*(?:=|:|on|at|to)?\s*(\d{{1,2}})\b", said)
+    if bare is not None:
+        return int(bare.group(1))
     match = re.search(rf"\b{name}s?\b[^,;.]*?({_PIN.pattern})", said)
     if match is None:
         return None
@@ -291,8 +325,39 @@ def _pins(said: str) -> list[int]:
     for match in _PIN.finditer(said):
         if match.group(1) is not None:
             found.append(int(match.group(1)))
+            # "GPIO16, 17, 18 and 19": the numbers that run on from a GPIO are GPIOs too.
+            more = _PIN_RUN.match(said, match.end())
+            run = [int(n) for n in re.findall(r"\d+", more.group(0))] if more else []
+            # One number and a plural ("GPIO4 and 2 relays") is a count, not a pin.
+            if more is not None and len(run) == 1 and _COUNTED.match(said, more.end()):
+                run = []
+            found += run
         elif (gpio := _D_PINS.get(int(match.group(2)))) is not None:
             found.append(gpio)
+    return found
+
+
+_PIN_RUN = re.compile(
+    r"(?:\s*(?:,|/|&|\band\b)?\s*(?:[1-3]?\d)\b(?!\s*(?:%|°|s\b|secs?\b|seconds?\b|ms\b|"
+    r"min|v\b|volts?\b|degrees?\b|leds?\b|pixels?\b|[.:]\d)))+"
+)
+_COUNTED = re.compile(r"\s+[a-z]+s\b")
+
+
+def pin_mentions(prompt: str) -> list[tuple[int, str]]:
+    """Each pin the request gives, with the words just before it and after it in its clause,
+    `@` where the pin is ("a relay on GPIO23 for the pump": 23, "a relay on @ for the
+    pump")."""
+    said = prompt.casefold()
+    found = []
+    for match in _PIN.finditer(said):
+        pins = _pins(match.group(0))
+        if not pins:
+            continue
+        start = max(said.rfind(sep, 0, match.start()) for sep in (",", ";", " and ", "+", "."))
+        before = said[max(start + 1, match.start() - 40) : match.start()]
+        after = re.split(r"[,;+.]| and ", said[match.end() : match.end() + 30])[0]
+        found.append((pins[0], f"{before} @ {after}"))
     return found
 
 

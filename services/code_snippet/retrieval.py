@@ -6,8 +6,8 @@ description and example phrasings, plus a share for the words they have in commo
 part numbers they both name: the encoder reads "when it gets above 25" and "when it drops
 below 18" as near neighbours, the words do not. A snippet that composes its actions from
 the request is matched by the request's trigger words alone. For automations, a snippet
-whose triggers are of the kind the request asks for (`trigger_kind`) gains closeness and
-one whose are not loses it; for the other formats, one that does another thing to the
+whose triggers fit the ones the request asks for (`trigger_fit`) gains closeness and one
+whose do not loses it; for the other formats, one that does another thing to the
 device than the request asks ("toggle", "turn off") loses it. Of the closest few that the
 home can fill (every entity it needs is there), the one that takes most of what the request
 names and guesses least wins.
@@ -24,20 +24,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from slm_mesh.services.code_snippet.boards import with_board
-from slm_mesh.services.code_snippet.compose import ACTIONABLE
+from slm_mesh.services.code_snippet.compose import ACTIONABLE, trigger_words
+from slm_mesh.services.code_snippet.esphome_extras import with_extras
 from slm_mesh.services.code_snippet.fill import Filled, Filler
 from slm_mesh.services.code_snippet.library import Snippet, render
 from slm_mesh.services.code_snippet.refine import refine_automation
 from slm_mesh.services.code_snippet.request_values import clock_times, stated
-from slm_mesh.services.code_snippet.trigger_kind import (
-    directions,
-    snippet_directions,
-    snippet_triggers,
-    sun_events,
-    trigger_kinds,
-    trigger_phrase,
-    trigger_times,
+from slm_mesh.services.code_snippet.trigger_fit import (
+    AskedTrigger,
+    asked_trigger,
+    compared_numbers,
+    trigger_fit,
+    watches,
 )
+from slm_mesh.services.code_snippet.trigger_kind import trigger_phrase, trigger_times
 from slm_mesh.services.home.model import Entity
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -49,6 +49,8 @@ WORD_WEIGHT = 0.3
 PART_WEIGHT = 0.15
 """What naming the part the request names (`SHT31`, `ESP8266`, `WS2812B`) is worth in
 closeness: the encoder hears one sensor's model number much like another's."""
+RARE_PART = 3
+"""A part named by at most this many snippets tells which snippet a request is for."""
 CLOSE_ENOUGH = 0.15
 """How much less close than the closest a snippet may be and still be chosen: for taking
 more of what the request names, or for being one the home can fill."""
@@ -56,9 +58,6 @@ TAKES_WEIGHT = 0.2
 """What taking all the entities a request names is worth, in closeness."""
 GUESS_COST = 0.1
 """What an entity the snippet needs and the request does not name costs, in closeness."""
-TRIGGER_WEIGHT = 0.15
-"""What an automation's triggers agreeing with the kind the request asks for ("at 7am":
-time) is worth in closeness, and what disagreeing costs."""
 VERB_COST = 0.25
 """What a snippet that does another thing to the device than the request asks ("toggle"
 answered with "turn off") costs, in closeness: the encoder hears the device, not the verb."""
@@ -69,6 +68,9 @@ COMPOSED_DISCOUNT = 0.05
 """What a snippet that composes its actions gives up in closeness to one written for the
 whole request: matched by the trigger's words alone, it looks closer than it is."""
 CANDIDATES = 10
+COMPOSED_EXTRA = 3
+"""How many of the closest snippets that compose their actions are candidates besides the
+closest `CANDIDATES`: the encoder hears "switched on" much like "turned off"."""
 
 _STOP = frozenset({
     "a", "an", "the", "to", "of", "in", "on", "for", "and", "or", "is", "it", "i", "me", "my",
@@ -99,6 +101,7 @@ class SnippetIndex:
         self._owners = np.asarray(owners)
         self._words = [_words(" ".join((s.description, *s.examples))) for s in self.snippets]
         counts = Counter(word for words in self._words for word in words)
+        self._counts = counts
         self._rarity = {w: math.log(1 + len(self.snippets) / c) for w, c in counts.items()}
         self._embed = embed
 
@@ -135,10 +138,14 @@ class SnippetIndex:
             if _PART.fullmatch(w) and not _PIN_NAME.fullmatch(w)
         }
         total = sum(parts.values()) or 1.0
+        # A part few snippets name ("sht30") that a snippet does not: it is written for
+        # another sensor, however close the rest of its words ("wemos d1 mini").
+        rare = {w for w in parts if self._counts.get(w, 0) and self._counts[w] <= RARE_PART}
         return [
             float(best[index])
             + WORD_WEIGHT * len(said & words) / max(len(said), 1)
             + PART_WEIGHT * sum(parts[w] for w in parts.keys() & words) / total
+            - (PART_WEIGHT if rare and not rare & words else 0.0)
             for index, words in enumerate(self._words)
         ]
 
@@ -148,43 +155,61 @@ def retrieve(prompt: str, *, fmt: str, index: SnippetIndex, filler: Filler) -> R
     request names (a snippet with a person in it for "when Priya arrives home"), needs
     least that it does not name or drops what it spells out, and is closest; None when the
     library has no snippet of the format."""
-    asked = trigger_kinds(prompt) if fmt == AUTOMATION else frozenset()
     trigger = trigger_phrase(prompt) if fmt == AUTOMATION else None
     everything = index.rank(prompt, fmt=fmt, trigger=trigger)
-    ranked = everything[:CANDIDATES]
-    # The closest snippet that composes its actions is always a candidate: it can answer
-    # whatever the request asks done, where the closest ones may not.
-    ranked += [pair for pair in everything[CANDIDATES:] if _composes(pair[0])][:1]
-    if not ranked:
-        return None
-    ways = directions(prompt)
-    suns = sun_events(prompt)
-    # What an automation does is the request's (composed or refined); a command's is its own.
-    verbs = _verbs(prompt) if fmt != AUTOMATION else frozenset()
-    agreed = [
-        (s, c + _trigger_agreement(s, asked, ways, suns) - _verb_disagreement(s, verbs))
-        for s, c in ranked
-    ]
     mentions = filler.mentions(prompt)
     named = [m.target for m in mentions.entities if isinstance(m.target, Entity)]
+    span = trigger_words(prompt) if fmt == AUTOMATION else None
+    setting_off = [
+        m.target
+        for m in mentions.entities
+        if span is not None and span[0] <= m.start < span[1] and isinstance(m.target, Entity)
+    ]
+    asked = asked_trigger(prompt, trigger, setting_off) if fmt == AUTOMATION else AskedTrigger()
+    # The closest few snippets that compose their actions and watch what the request's
+    # trigger names are always candidates: they can answer whatever the request asks done,
+    # where the closest ones may not.
+    ranked = everything[:CANDIDATES]
+    ranked += [
+        pair for pair in everything[CANDIDATES:] if _composes(pair[0]) and watches(pair[0], asked)
+    ][:COMPOSED_EXTRA]
+    if not ranked:
+        return None
+    # What an automation does is the request's (composed or refined); a command's is its own.
+    verbs = _verbs(prompt) if fmt != AUTOMATION else frozenset()
+    agreed = [(s, c + trigger_fit(s, asked) - _verb_disagreement(s, verbs)) for s, c in ranked]
     spelled = stated(prompt)
 
     times = len(clock_times(prompt.casefold()))
+    thresholds = compared_numbers(prompt)
     at_times = trigger_times(prompt)
 
     def fit(snippet: Snippet, agreeing: float) -> tuple[float, Filled]:
         filled = filler.fill(prompt, list(snippet.params.values()), mentions=mentions)
+        # What the request spells out goes only into a parameter that read it: "every 60s"
+        # is no sleep between readings.
+        read = [p.kind for name, p in snippet.params.items() if name in filled.values]
         # An entity the request does not name, or a time of day it does not give, is a guess.
         guesses = sum("names no" in note for note in filled.notes)
         timed = sum(p.kind == "time" for p in snippet.params.values())
         guesses += max(0, timed - times)
+        # So is a duration it does not give, for a snippet that waits ("once it has been
+        # on for 60 minutes") where the request waits for nothing.
+        if fmt == AUTOMATION and not _WAITS.search(prompt):
+            guesses += sum(
+                p.kind == "duration" and name not in filled.values
+                for name, p in snippet.params.items()
+            )
         # A time the request triggers at that the snippet has no time for is dropped.
         dropped = max(0, at_times - timed) if fmt == AUTOMATION else 0
+        # So is a threshold ("off when it falls below 1.5 kW") it has no number for.
+        numbers = sum(p.kind == "number" for p in snippet.params.values())
+        dropped += max(0, thresholds - numbers) if fmt == AUTOMATION else 0
         return (
             agreeing
             + TAKES_WEIGHT * _takes(snippet, named)
             - GUESS_COST * guesses
-            - IGNORED_COST * (spelled - Counter(p.kind for p in snippet.params.values())).total()
+            - IGNORED_COST * (spelled - Counter(read)).total()
             - IGNORED_COST * dropped
         ), filled
 
@@ -209,7 +234,7 @@ def retrieve(prompt: str, *, fmt: str, index: SnippetIndex, filler: Filler) -> R
     elif code:
         code = token_variable(code, prompt)
     if code and fmt == ESPHOME:
-        code = with_board(code, prompt)
+        code = with_extras(with_board(code, prompt), prompt)
     return Retrieved(snippet=snippet, code=code, filled=filled, closeness=closeness)
 
 
@@ -234,12 +259,18 @@ _VERBS = (
     ("close", re.compile(r"\bcloses?\b|\bshuts?\b(?!\s+\w+\s+off)|\blowers?\b")),
     ("lock", re.compile(r"(?<!un)\blocks?\b(?!\s+(?:is|was|has))")),
     ("unlock", re.compile(r"\bunlocks?\b")),
+    ("digital", re.compile(r"\bdigital\b")),
+    ("analog", re.compile(r"\banalog(?:ue)?\b|\badc\b")),
 )
 
 
 def _verb_disagreement(snippet: Snippet, asked: frozenset[str]) -> float:
-    """VERB_COST when the snippet does something else to the device than the request asks."""
-    done = _verbs(snippet.description)
+    """VERB_COST when the snippet does something else to the device than the request asks:
+    turns it on for "off", or reads an analog input for a "digital" one, or the reverse."""
+    done = _verbs(snippet.description) - {"digital", "analog"}
+    if snippet.format == ESPHOME and asked & {"digital", "analog"}:
+        reads = "analog" if "platform: adc" in snippet.template else "digital"
+        return VERB_COST if reads not in asked else 0.0
     return VERB_COST if asked and done and not asked & done else 0.0
 
 
@@ -255,30 +286,12 @@ def _composes(snippet: Snippet) -> bool:
     return any(param.kind == "actions" for param in snippet.params.values())
 
 
-#: Trigger kinds a request spells out, rather than the `state` its words suggest.
-_SPELLED_KINDS = frozenset({"time", "time_pattern", "sun", "numeric_state"})
-_SUN_EVENT = re.compile(r"event: (sunset|sunrise)")
-
-
-def _trigger_agreement(
-    snippet: Snippet, asked: frozenset[str], ways: frozenset[str], suns: frozenset[str]
-) -> float:
-    """+TRIGGER_WEIGHT when the snippet's triggers include a kind the request asks for,
-    -TRIGGER_WEIGHT when they include none (twice that when the request spells its kind
-    out: a time, an interval, the sun, a threshold), 0 when the request says no kind; less
-    TRIGGER_WEIGHT when its threshold is crossed the other way ("above" for "drops
-    below")."""
-    if not asked:
-        return 0.0
-    kinds = snippet_triggers(snippet.template)
-    missed = 2 * TRIGGER_WEIGHT if asked & _SPELLED_KINDS else TRIGGER_WEIGHT
-    agreement = TRIGGER_WEIGHT if kinds & asked else -missed
-    if "sun" in asked & kinds and not suns <= set(_SUN_EVENT.findall(snippet.template)):
-        agreement -= TRIGGER_WEIGHT  # "on at sunset, off at sunrise" needs both
-    crossed = snippet_directions(snippet.template) if "numeric_state" in kinds & asked else None
-    if crossed and ways and not crossed & ways:
-        agreement -= TRIGGER_WEIGHT
-    return agreement
+#: A request that waits: "for 10 minutes", "after 5 min", "2 minutes later".
+_WAITS = re.compile(
+    r"\b(?:\d+(?:\.\d+)?|an?|few|couple of)\s*(?:seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h)\b"
+    r"|\bhalf an hour\b|\ba while\b",
+    re.IGNORECASE,
+)
 
 
 def _takes(snippet: Snippet, named: Sequence[Entity]) -> float:

@@ -48,7 +48,9 @@ _STATE = re.compile(
     r"switched (?:on|off)|starts? playing|stops? playing|paused|playing|arrives?|gets? home|"
     r"comes? home|leaves?|left|detects?|detected|motion|movement|rings?|pressed|wet|leak|"
     r"smoke|empty|clear|occupied|unoccupied|vacant|no one|nobody|no motion|unlocked|locked|"
-    r"goes off|been (?:on|off|open|closed|left)|water (?:under|on|in|detected)|sits? down)\b"
+    r"goes off|been (?:on|off|open|closed|left)|water (?:under|on|in|detected)|sits? down|"
+    r"rains?|raining|starts? to rain|been running|running for|(?:un)?plugged(?: in)?|"
+    r"triggered|armed|disarmed)\b"
 )
 
 
@@ -67,7 +69,24 @@ def trigger_kinds(prompt: str) -> frozenset[str]:
         kinds.add("numeric_state")
     if not kinds and _STATE.search(said):
         kinds.add("state")
+    if not kinds and schedule_window(said):
+        kinds.add("time")
     return frozenset(kinds)
+
+
+def schedule_window(prompt: str) -> bool:
+    """Whether a time window is what the request is a schedule of ("charge the car from
+    1am to 5am": on at one, off at the other), not a condition on another trigger: it says
+    no other kind of trigger, and no "when" or "if"."""
+    said = prompt.casefold()
+    return (
+        WINDOW.search(said) is not None
+        and trigger_text(prompt) is None
+        and not re.search(r"\b(when|whenever|if|once|while|only|every)\b", said)
+        and not _STATE.search(said)
+        and not _COMPARED.search(said)
+        and not _SUN.search(said)
+    )
 
 
 _ABOVE = re.compile(
@@ -125,7 +144,10 @@ def sun_events(prompt: str) -> frozenset[str]:
 
 
 def trigger_times(prompt: str) -> int:
-    """How many times of day the request triggers at (not those of a window)."""
+    """How many times of day the request triggers at (not those of a window, unless the
+    window is its schedule)."""
+    if schedule_window(prompt):
+        return len(clock_times(prompt.casefold()))
     return len(clock_times(BOUND.sub(" ", WINDOW.sub(" ", prompt.casefold()))))
 
 

@@ -25,9 +25,12 @@ MICROPYTHON_MODULES = frozenset({
     "umqtt.simple", "umqtt.robust", "urequests", "requests", "aioble", "base64", "datetime",
     "functools", "hmac", "itertools", "logging", "ssd1306", "sdcard", "typing", "abc",
     "contextlib", "copy", "operator", "string", "types", "__future__",
+    # Sensor and display drivers people copy onto the board (one file each).
+    "bme280", "bmp280", "bme680", "bh1750", "sht30", "sht31", "ahtx0", "aht10", "hcsr04",
+    "mpu6050", "ina219", "max7219", "sh1106", "vl53l0x", "hx711", "ds1307", "scd30",
 })  # fmt: skip
-"""Modules a MicroPython board has or gets from micropython-lib; `umqtt` only as its
-`simple` and `robust` clients."""
+"""Modules a MicroPython board has or gets from micropython-lib, and the common one-file
+drivers copied onto it; `umqtt` only as its `simple` and `robust` clients."""
 
 
 def python_problems(code: str) -> list[str]:
