@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from slm_mesh.factory.errors import FactoryError
+from slm_mesh.factory.learn import OUT_OF_SCOPE_WORD
 from slm_mesh.services.contracts.intent import SlotValue
 from slm_mesh.services.fallback.schema import SLOTS
 from slm_mesh.services.home.model import Home
@@ -23,8 +24,6 @@ from slm_mesh.services.intent.direction import intent_the_words_say
 from slm_mesh.services.intent.learned import LearnedSentence, normalized
 from slm_mesh.services.intent.slots import LABEL_SLOTS, OUT_OF_SCOPE, Label, SlotResolver
 
-#: What a correction writes for a sentence the home must not act on.
-OUT_OF_SCOPE_WORD = "out_of_scope"
 #: The slots an intent answer may have: the fallback's, and those the SLM reads itself.
 KNOWN_SLOTS = frozenset(SLOTS) | frozenset(LABEL_SLOTS) | {
     "percentage", "temperature_unit", "state", "search_query", "media_class",

@@ -1,4 +1,7 @@
-"""`slm-mesh factory learn`: the intent head learns what the fallback had to answer.
+"""The learning itself (recipe 4): kept apart from `learn`, whose arguments every
+`slm-mesh` start reads.
+
+`slm-mesh factory learn`: the intent head learns what the fallback had to answer.
 
 Reads the router's unanswered log and a person's corrections, keeps what the SLM can be
 taught (`learn_core.py`), writes it where the head's training reads it
@@ -16,7 +19,6 @@ from pathlib import Path
 
 from slm_mesh.factory.errors import FactoryError
 from slm_mesh.factory.learn_core import (
-    OUT_OF_SCOPE_WORD,
     Skipped,
     answerable,
     from_log,
@@ -37,38 +39,8 @@ from slm_mesh.services.intent.training import trainable_intents
 from slm_mesh.services.router.unanswered import UnansweredLog, unanswered_log
 from slm_mesh.services.settings import Settings
 
-EPILOG = f"""\
-corrections file (YAML), one line per sentence; they win over the fallback's answers:
-  "give the desk lamp a rest": {{intent: HassTurnOff, slots: {{name: Desk Lamp}}}}
-  "it's like a cave in here": {{intent: HassTurnOn, slots: {{domain: light}}, area: Lounge}}
-  "tell me about the moon": {OUT_OF_SCOPE_WORD}      (never act on it; taught as out of scope)
 
-exit codes: 0 learned, or nothing to learn yet (it says so); 2 bad input (a missing or
-damaged corrections file, an intent or slot the SLM cannot learn, a missing
---unanswered-log).
-"""
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = EPILOG
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument(
-        "--unanswered-log",  # not --log: `slm-mesh --log-level` would make it ambiguous
-        type=Path,
-        metavar="PATH",
-        help="the router's unanswered log (default: the settings' unanswered.log, "
-        "else <cache_dir>/unanswered/unanswered.jsonl)",
-    )
-    parser.add_argument(
-        "--corrections", type=Path, metavar="FILE.yaml", help="a person's corrections (below)"
-    )
-    parser.add_argument("--home", type=Path, help="home file (default: the settings' home)")
-    parser.add_argument(
-        "--dry-run", action="store_true", help="say what would be learned; write and train nothing"
-    )
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def learn(args: argparse.Namespace, settings: Settings) -> int:
     home = load_settings_home(settings)
     intents = trainable_intents(home.language)
     corrections = _corrections(args.corrections, intents)

@@ -176,8 +176,17 @@ def _generator_row(variant: Variant) -> dict[str, Any]:
     assert variant.folder is not None  # the shipped default is an encoder
     size = sum(p.stat().st_size for p in variant.folder.rglob("*") if p.is_file())
     card = variant.card
-    metrics = card.get("metrics", {})
-    accuracy = {k: v for k, v in metrics.items() if "accuracy" in k and isinstance(v, int | float)}
+    flat = {
+        f"{group} {name}": value
+        for group, values in card.get("metrics", {}).items()
+        if isinstance(values, dict)
+        for name, value in values.items()
+    }
+    accuracy = {
+        name: value
+        for name, value in flat.items()
+        if name.startswith("guided ") and name.endswith(("intent_accuracy", "oos_acceptance"))
+    }
     return {
         "variant": variant.name,
         "task": "generator",

@@ -264,3 +264,25 @@ def test_every_recipe_has_its_command(capsys: pytest.CaptureFixture[str]) -> Non
     out = capsys.readouterr().out
     for command in ("distil-intent", "finetune-sentiment", "domain-tune", "learn", "report"):
         assert command in out
+
+
+def test_the_command_line_loads_no_recipe_s_work_nor_its_libraries() -> None:
+    """Every `slm-mesh` start (the health check runs every 30 s) builds the factory's
+    options: that must not load PyTorch, the recipes' work, or what they use."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from slm_mesh.services.cli import _parser\n"
+        "_parser()\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    loaded = set(subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split())  # fmt: skip
+    heavy = {"torch", "transformers", "peft", "matplotlib", "httpx"}
+    assert not {name for name in loaded if name.split(".")[0] in heavy}
+    work = {"distil_run", "finetune_run", "learn_run", "report_measure", "domain_model"}
+    assert not {name for name in loaded if name.rsplit(".", 1)[-1] in work}
+    assert not {name for name in loaded if name.startswith("slm_mesh.services.router")}

@@ -98,14 +98,19 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def domain_tune(base: Path, out: Path, cases: tuple[Path, Path], *more: str) -> int:
+    """The recipe's command; `main()` would point logging at this test's captured stderr,
+    which later tests would then log to, closed."""
     natural, out_of_scope = cases
-    return main([
+    argv = [
         "factory", "domain-tune", "--base", str(base), "--home", str(HOME),
         "--natural", str(natural), "--out-of-scope", str(out_of_scope),
         "--max-sentences", "40", "--validation-share", "0.25", "--epochs", "2",
         "--batch-size", "8", "--evaluations-per-epoch", "2", "--no-baseline",
         "--cache-dir", str(out.parent / "cache"), "--out", str(out), *more,
-    ])  # fmt: skip
+    ]  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("slm_mesh.services.cli.configure_logging", lambda **_: None)
+        return main(argv)
 
 
 @pytest.fixture(scope="module")
