@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import random
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+import structlog
 
 from slm_mesh.factory.card import CURVES_FILE, read_card
 from slm_mesh.factory.encoders import teacher_folder
@@ -39,10 +42,19 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(autouse=True)
-def _logs_stay_where_pytest_left_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`main()` points logging at the stderr it sees, which is pytest's capture for this
-    test only; later tests would then log to a closed file."""
-    monkeypatch.setattr("slm_mesh.services.cli.configure_logging", lambda **_: None)
+def _logs_go_to_stderr_and_are_put_back(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """`main()` points logging at the stderr it sees, pytest's capture for this test only
+    (later tests would log to a closed file); here logs go to the process's own stderr,
+    never to the stdout the report's JSON is read from, and the set-up is put back."""
+    saved = structlog.get_config()
+    monkeypatch.setattr(
+        "slm_mesh.services.cli.configure_logging",
+        lambda **_: structlog.configure(
+            logger_factory=structlog.PrintLoggerFactory(sys.__stderr__)
+        ),
+    )
+    yield
+    structlog.configure(**saved)
 
 
 @pytest.fixture(scope="module")
