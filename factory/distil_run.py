@@ -150,10 +150,7 @@ def distil(args: argparse.Namespace, settings: Settings) -> int:
                 "model.onnx_bytes": (folder / "model.onnx").stat().st_size,
                 "precision": "fp32 file; int8 at load where the CPU runs it faster",
             },
-            notes=[
-                f"trained {run.steps} steps in {run.seconds:.0f} s"
-                + (" (stopped early)" if run.stopped_early else "")
-            ],
+            notes=[run.note],
         )
         if not args.no_latency:
             card.latency = _latency(settings, teacher, teacher_dir, folder, validation)

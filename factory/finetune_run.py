@@ -174,10 +174,7 @@ def finetune(args: argparse.Namespace, settings: Settings) -> int:
                 "model_quantized.onnx_bytes (int8, served)": int8.stat().st_size,
                 "precision": "int8",
             },
-            notes=[
-                f"trained {run.steps} steps in {run.seconds:.0f} s"
-                + (" (stopped early)" if run.stopped_early else "")
-            ],
+            notes=[run.note],
         )
         if not args.no_latency:
             texts = [case.text for case in validation]

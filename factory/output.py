@@ -19,6 +19,7 @@ from pathlib import Path
 import structlog
 
 from slm_mesh.factory.errors import FactoryError
+from slm_mesh.tools.models.build import process_running
 
 log = structlog.get_logger(__name__)
 
@@ -56,19 +57,9 @@ def _remove_leftovers(target: Path) -> None:
     """Staging folders of runs of this recipe that were killed (their process is gone)."""
     for leftover in target.parent.glob(f".{target.name}.partial-*"):
         pid = leftover.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not _running(int(pid)):
+        if pid.isdigit() and not process_running(int(pid)):
             log.info("removing what an interrupted run left", folder=str(leftover))
             shutil.rmtree(leftover, ignore_errors=True)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def add_output_arguments(parser: argparse.ArgumentParser, *, default_name: str) -> None:

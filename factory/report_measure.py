@@ -46,6 +46,7 @@ def measure(found: Sequence[Variant], *, settings: Settings, args: argparse.Name
             variant.rows.append(_generator_row(variant))
             continue
         files = _files(variant)
+        parameters = _parameters(files.model)
         for precision in PRECISIONS:
             model = _model_at(variant, files, precision, settings.cache_dir)
             row: dict[str, Any] = {
@@ -53,7 +54,7 @@ def measure(found: Sequence[Variant], *, settings: Settings, args: argparse.Name
                 "task": variant.task,
                 "precision": precision + (" (auto here)" if precision == served else ""),
                 "file_mb": round(model.stat().st_size / 1e6, 1),
-                "parameters": _parameters(files.model),
+                "parameters": parameters,
             }
             variant.rows.append(row)
             candidates.append(Candidate(f"{variant.name} {precision}", model, files.tokenizer))

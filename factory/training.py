@@ -58,6 +58,12 @@ class TrainingRun:
     stopped_early: bool
     seconds: float
 
+    @property
+    def note(self) -> str:
+        """One line for the model card."""
+        early = " (stopped early)" if self.stopped_early else ""
+        return f"trained {self.steps} steps in {self.seconds:.0f} s{early}"
+
 
 def seed_everything(seed: int) -> None:
     """The same seed, the same run: Python's, NumPy's and PyTorch's generators, and

@@ -446,11 +446,12 @@ def _remove_leftovers(models: Path, folder: str) -> None:
     """Remove what builds that died left behind (`.<folder>.<pid>.*` of no running process)."""
     for path in models.glob(f".{folder}.*.*"):
         pid = path.name.removeprefix(f".{folder}.").split(".", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not process_running(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
+    """Whether process `pid` is alive (one another user owns counts), so its files stay."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
