@@ -13,7 +13,7 @@ from slm_mesh.services.code_snippet.esphome_extras import with_extras
 from slm_mesh.services.code_snippet.fill import Filler
 from slm_mesh.services.code_snippet.library import Param
 from slm_mesh.services.code_snippet.refine import refine_automation
-from slm_mesh.services.code_snippet.request_values import pin_mentions
+from slm_mesh.services.code_snippet.request_pins import pin_mentions
 from slm_mesh.services.code_snippet.state_conditions import state_conditions
 from slm_mesh.services.code_snippet.trigger_kind import (
     schedule_window,

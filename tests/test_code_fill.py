@@ -9,9 +9,11 @@ import yaml
 from slm_mesh.services.code_snippet.actions import action_for, clause_naming, clauses_naming
 from slm_mesh.services.code_snippet.fill import Filler
 from slm_mesh.services.code_snippet.library import Param
-from slm_mesh.services.code_snippet.refine import refine_automation, weekdays
+from slm_mesh.services.code_snippet.refine import refine_automation
+from slm_mesh.services.code_snippet.request_clock import clock_times
+from slm_mesh.services.code_snippet.request_conditions import weekdays
 from slm_mesh.services.code_snippet.request_format import format_of
-from slm_mesh.services.code_snippet.request_values import clock_times, stated
+from slm_mesh.services.code_snippet.request_values import stated
 from slm_mesh.services.code_snippet.retrieval import token_variable
 from slm_mesh.services.home.model import parse_home
 

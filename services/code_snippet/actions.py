@@ -13,7 +13,18 @@ CLAUSES = re.compile(r",|;|\?|(?<!\d):(?!\d)|\band\b|\bthen\b|\balso\b|->|→|=>
 _NUMBER = r"(-?\d+(?:\.\d+)?)"
 _OFF = re.compile(r"\b(off|stop|kill|shut down|power down|disable)\b")
 _ON = re.compile(r"\b(on|start|run|enable|activate|power up)\b")
+#: Watering asked of a valve ("water the greenhouse for 5 minutes").
+_WATER = re.compile(r"\b(?:water|watering|irrigate)\b")
+#: A light asked to flash ("flash the hall light", "blink the lamp").
+_FLASH = re.compile(r"\b(?:flash|blink)(?:es|ing|s)?\b")
+#: A temperature said with its unit after "at" ("heat at 21°C"), not a time ("at 7").
+_DEGREES = re.compile(rf"\bat\s+{_NUMBER}\s*(?:°|degrees?\b)")
 _LEVEL = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent)")
+#: What makes a percentage a reading's threshold ("goes over 70%"), not a level to set.
+_COMPARING = re.compile(
+    r"\b(?:over|above|below|under|than|exceeds?|hits|reaches|passes|drops?|falls?|rises?)"
+    r"(?:\s+(?:to|below|under|above|over))?\s*$"
+)
 _MEDIA = (
     (re.compile(r"\b(pause|paused|pauses)\b"), "media_player.media_pause"),
     (re.compile(r"\b(play|resume|unpause)\b"), "media_player.media_play"),
@@ -62,6 +73,18 @@ _MOWER = (
 _HEATER_MODES = ("eco", "electric", "performance", "high_demand", "heat_pump", "gas", "off")
 #: Where a light's or a fan's level goes in its turn_on action.
 _LEVEL_KEY = {"light": "brightness_pct", "fan": "percentage"}
+
+
+def levels_in(text: str) -> list[re.Match[str]]:
+    """The percentages `text` gives as levels ("at 30%"), not as thresholds ("when the
+    humidity goes over 70%")."""
+    return [m for m in _LEVEL.finditer(text) if not _COMPARING.search(text[: m.start()])]
+
+
+def level_in(text: str) -> re.Match[str] | None:
+    """The first level `text` gives (`levels_in`); None when it gives none."""
+    found = levels_in(text)
+    return found[0] if found else None
 
 
 def clause_naming(prompt: str, names: tuple[str, ...]) -> str | None:
@@ -127,19 +150,26 @@ def action_for(entity_id: str, clause: str) -> dict[str, Any] | None:
         value = float(number.group(1))
         action["data"] = {"value": int(value) if value == int(value) else value}
     if service == "humidifier.set_humidity":
-        level = _LEVEL.search(clause) or re.search(rf"\bto\s+{_NUMBER}", clause)
+        level = level_in(clause) or re.search(rf"\bto\s+{_NUMBER}", clause)
         assert level is not None
         action["data"] = {"humidity": int(float(level.group(1)))}
     if service in ("climate.set_temperature", "water_heater.set_temperature"):
-        number = re.search(rf"\bto\s+{_NUMBER}", clause)
+        number = re.search(rf"\bto\s+{_NUMBER}", clause) or _DEGREES.search(clause)
         if number is None:
             return None
         value = float(number.group(1))
         action["data"] = {"temperature": int(value) if value == int(value) else value}
-    level = _LEVEL.search(clause)
-    if domain == "cover" and level is not None and service != "cover.close_cover":
+    if domain == "light" and _FLASH.search(clause):
+        action["data"] = {"flash": "long" if re.search(r"\blong\b", clause) else "short"}
+        return action
+    level = level_in(clause)
+    # "halfway" is 50%; a level with "close" is how far, not where it stops.
+    position = 50 if re.search(r"\bhalf[ -]?way\b", clause) else None
+    if position is None and level is not None and service != "cover.close_cover":
+        position = int(float(level.group(1)))
+    if domain == "cover" and position is not None:
         action["action"] = "cover.set_cover_position"
-        action["data"] = {"position": int(float(level.group(1)))}
+        action["data"] = {"position": position}
     if domain in _LEVEL_KEY and level is not None and not _OFF.search(clause):
         value = float(level.group(1))
         action["action"] = f"{domain}.turn_on"
@@ -180,7 +210,7 @@ def _service(domain: str, clause: str) -> str | None:
     if domain in ("number", "input_number"):
         return f"{domain}.set_value" if re.search(rf"\bto\s+{_NUMBER}", clause) else None
     if domain == "humidifier" and (
-        _LEVEL.search(clause) and re.search(r"\b(set|to)\b", clause) and not _OFF.search(clause)
+        level_in(clause) and re.search(r"\b(set|to)\b", clause) and not _OFF.search(clause)
     ):
         return "humidifier.set_humidity"
     if domain == "media_player":
@@ -191,7 +221,7 @@ def _service(domain: str, clause: str) -> str | None:
         for pattern, service in _VACUUM:
             if pattern.search(clause):
                 return service
-    if domain == "climate" and re.search(rf"\bto\s+{_NUMBER}", clause):
+    if domain == "climate" and (re.search(rf"\bto\s+{_NUMBER}", clause) or _DEGREES.search(clause)):
         return "climate.set_temperature"
     if domain == "lock":
         # The first verb is the one asked ("lock it again 5 min after it's unlocked").
@@ -208,13 +238,16 @@ def _service(domain: str, clause: str) -> str | None:
             return f"{domain}.open_{domain}"
         if re.search(r"\b(close|closed|shut|lower|down|retract|roll in)\b", clause):
             return f"{domain}.close_{domain}"
-        # A valve is turned on and off as often as it is opened and closed.
+        # A valve is turned on and off as often as it is opened and closed, and waters.
         if domain == "valve" and _OFF.search(clause):
             return "valve.close_valve"
-        return "valve.open_valve" if domain == "valve" and _ON.search(clause) else None
+        opens = _ON.search(clause) or _WATER.search(clause)
+        return "valve.open_valve" if domain == "valve" and opens else None
     if domain in ("scene", "script"):
         return f"{domain}.turn_on"
-    if domain in _LEVEL_KEY and _LEVEL.search(clause) and not _OFF.search(clause):
+    if domain == "light" and _FLASH.search(clause):
+        return "light.turn_on"
+    if domain in _LEVEL_KEY and level_in(clause) and not _OFF.search(clause):
         return f"{domain}.turn_on"
     if re.search(r"\btoggle\b", clause):
         return "homeassistant.toggle"

@@ -13,7 +13,14 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from slm_mesh.services.code_snippet.actions import CLAUSES, action_for, clauses_naming, root
+from slm_mesh.services.code_snippet.actions import (
+    CLAUSES,
+    action_for,
+    clauses_naming,
+    levels_in,
+    root,
+)
+from slm_mesh.services.code_snippet.state_conditions import without_conditions
 from slm_mesh.services.home.model import Area, Entity, Floor, Home
 from slm_mesh.services.language.mentions import tokens
 from slm_mesh.services.language.numbers import normalize
@@ -35,7 +42,7 @@ _NOTIFY = re.compile(
 _ASKS = re.compile(
     r"\b(turn|switch|put|set|open|close|shut|lock|unlock|pause|play|resume|stop|start|press|"
     r"retract|extend|arm|disarm|increment|decrement|reset|mow|dock|sound|cancel|"
-    r"activate|run|raise|lower|dim|toggle|kill|enable|disable|on|off)\b"
+    r"activate|run|raise|lower|dim|toggle|kill|enable|disable|water|flash|on|off)\b"
 )
 #: A verb that only one domain does: it tells which device a loosely named clause means.
 _DOMAIN_VERBS = (
@@ -52,7 +59,7 @@ KIND_WORDS = frozenset({
     "cover",
 })  # fmt: skip
 _FILLER = frozenset({"the", "a", "an", "my", "our", "on", "off", "of", "in", "to"})
-_QUOTED = re.compile(r"[\"“]([^\"”]{2,120})[\"”]")
+_QUOTED = re.compile(r"[\"“]([^\"”]{2,120})[\"”]|(?<!\w)'([^']{2,120})'(?!\w)")
 _MESSAGE_END = re.compile(r"\s*(?::|->|→|=>|;|\bthen\b|,)\s*")
 
 
@@ -72,9 +79,13 @@ def composed_actions(prompt: str, home: Home, targets: Sequence[Entity]) -> list
         # The first clause naming it that asks it something ("car plugged in? start
         # charging": the second).
         clauses = clauses_naming(prompt, names[entity.id])
-        asked = ((c, action_for(entity.id, c)) for c in clauses)
+        asked = ((c, action_for(entity.id, without_conditions(c))) for c in clauses)
         clause, action = next(((c, a) for c, a in asked if a is not None), (None, None))
         clause = clause or next(iter(clauses), None)
+        if action is None and len(targets) == 1:
+            # The one device, named where nothing is asked of it ("the Gaggia sits there
+            # all day. ... switch it off"): what is asked of "it".
+            clause, action = _asked_of_it(prompt, entity.id) or (clause, None)
         if action is None and previous is not None and _fits(previous, entity.domain):
             action = {"action": previous, "target": {"entity_id": entity.id}}
         if action is not None:
@@ -87,13 +98,25 @@ def composed_actions(prompt: str, home: Home, targets: Sequence[Entity]) -> list
     return actions
 
 
+def _asked_of_it(prompt: str, entity_id: str) -> tuple[str, dict[str, Any]] | None:
+    """The first clause that asks something of "it" or "them", with that action for the
+    entity; None when none does."""
+    for clause in CLAUSES.split(prompt):
+        said = clause.casefold()
+        asks = re.search(r"\b(?:it|them)\b", said)
+        action = action_for(entity_id, without_conditions(said)) if asks else None
+        if action is not None:
+            return said, action
+    return None
+
+
 _LEVELED = {"light.turn_on": "brightness_pct", "fan.turn_on": "percentage"}
 
 
 def _level_said_apart(actions: list[dict[str, Any]], prompt: str) -> None:
     """The one level a request gives ("..., and at 10% brightness") to the one light or fan
     it turns on without one, when its own clause did not say it."""
-    levels = re.findall(r"(\d+(?:\.\d+)?)\s*(?:%|percent)", prompt)
+    levels = [m.group(1) for m in levels_in(prompt)]
     domains = {"light": "light.turn_on", "fan": "fan.turn_on"}
     bare = [
         a
@@ -161,15 +184,36 @@ def action_targets(
         # off"), asks nothing of another device.
         if any(e.domain in asking for e in claimed) or (claimed and domains is None):
             continue
+        # "set both radiators to 20": every device a name of which says that kind.
+        every = [e for e in _every_of(said, home, asking) if e.id not in known]
         best = _best_named(home, words, asking, areas, known)
-        if best is not None:
-            targets.append(best)
-            known.add(best.id)
+        for entity in every if len(every) > 1 else [best] if best is not None else []:
+            targets.append(entity)
+            known.add(entity.id)
     return targets
 
 
+_EVERY = re.compile(r"\b(?:all|both|every|each)(?: of)?(?: the| my| our)? ([a-z]+)")
+
+
+def _every_of(clause: str, home: Home, domains: frozenset[str]) -> list[Entity]:
+    """The devices of `domains` that "all the radiators" or "both lamps" names: each one
+    a name of which holds that word (in the singular)."""
+    said = _EVERY.search(clause)
+    if said is None:
+        return []
+    word = said.group(1)
+    kind = word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+    return [
+        e
+        for e in home.entities
+        if e.domain in domains and any(kind in tokens(name) for name in e.names)
+    ]
+
+
 _WHEN = re.compile(
-    r"\b(?:when|whenever|if|once|as soon as)\b(?:(?!->|→|=>)[^,;:?])*", re.IGNORECASE
+    r"(?<!\bonly )(?<!\bbut )\b(?:when|whenever|if|once|as soon as)\b(?:(?!->|→|=>)[^,;:?])*",
+    re.IGNORECASE,
 )
 #: A command inside a "when ..." clause that runs on without a comma: where the trigger ends.
 #: Not after a subject ("when I turn on the tv") or an article or noun ("the door lock has
@@ -227,6 +271,11 @@ def _best_named(
     broken by an area the request names); None when none or several fit."""
     spots: tuple[Area | Floor, ...] = (*home.areas, *home.floors)
     places = {w for spot in spots for name in (spot.name, *spot.aliases) for w in tokens(name)}
+    # A place alone ("kitchen") or a kind alone ("light") names no one device, unless the
+    # verb acts on one domain only and the request names none of it ("unlock the door").
+    named_kin = any(e.domain in domains for e in home.entities if e.id in known)
+    narrow = domains != ACTIONABLE and len(domains) == 1 and not named_kin
+    kinds = frozenset() if narrow else KIND_WORDS
     scored = []
     for entity in home.entities:
         if entity.domain not in domains or entity.id in known:
@@ -238,8 +287,7 @@ def _best_named(
         roots = {root(w): w for w in own}
         rooted = {roots[root(w)] for w in words if root(w) in roots} - shared - _FILLER
         hits = len(shared) + 0.5 * len(rooted)
-        # A place alone ("kitchen") or a kind alone ("light") names no one device.
-        if len(shared) >= 2 or (shared | rooted) - places - KIND_WORDS:
+        if len(shared) >= 2 or (shared | rooted) - places - kinds:
             scored.append((hits + (0.5 if entity.area_id in areas else 0.0), entity))
     scored.sort(key=lambda pair: -pair[0])
     if not scored or (len(scored) > 1 and scored[1][0] == scored[0][0]):
@@ -258,6 +306,6 @@ def _message(prompt: str) -> str:
     says what happened ("Kitchen smoke alarm goes off")."""
     quoted = _QUOTED.search(prompt)
     if quoted is not None:
-        return quoted.group(1).strip()
+        return (quoted.group(1) or quoted.group(2)).strip()
     first = _MESSAGE_END.split(prompt.strip(), maxsplit=1)[0].strip(" ?!.")
     return (first[:1].upper() + first[1:])[:100] or "Home Assistant automation"

@@ -52,6 +52,7 @@ PLATFORMS: dict[str, dict[str, Platform]] = {
         "pulse_counter": _PIN,
         "pulse_meter": _PIN,
         "rotary_encoder": Platform(required=(("pin_a",), ("pin_b",))),
+        "scd4x": Platform(needs=("i2c",)),
         "sht3xd": Platform(needs=("i2c",)),
         "sht4x": Platform(needs=("i2c",)),
         "template": _NOTHING,

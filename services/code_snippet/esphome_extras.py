@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from slm_mesh.services.code_snippet.request_values import pin_mentions
+from slm_mesh.services.code_snippet.request_pins import pin_mentions
 
 #: What a pin drives, by the word next to it.
 _OUTPUTS = re.compile(

@@ -17,7 +17,9 @@ from dataclasses import dataclass, replace
 
 import yaml
 
+from slm_mesh.services.code_snippet.actions import action_for, clauses_naming
 from slm_mesh.services.code_snippet.compose import (
+    ACTIONABLE,
     KIND_WORDS,
     action_targets,
     composed_actions,
@@ -32,7 +34,7 @@ from slm_mesh.services.code_snippet.request_mentions import (
     watering,
 )
 from slm_mesh.services.code_snippet.request_values import Spans, Value, read_value, role, said_text
-from slm_mesh.services.code_snippet.state_conditions import state_conditions
+from slm_mesh.services.code_snippet.state_conditions import state_conditions, without_conditions
 from slm_mesh.services.home.model import Area, Entity, Floor, Home
 from slm_mesh.services.language.mentions import Mentions, tokens
 
@@ -78,10 +80,20 @@ class Filler:
         triggering, trigger_words = (
             _triggering(prompt, mentions, said_words) if composes else (mentions, said_words)
         )
+        # A device the request puts in a state ("and Maya is away") is a condition, neither
+        # what sets it off nor something to do.
+        held = {
+            e.id for e, _ in state_conditions(prompt, self.home) if not _asked_elsewhere(prompt, e)
+        }
+        triggering = replace(
+            triggering, entities=tuple(m for m in triggering.entities if m.target.id not in held)
+        )
         for param in params:
             if param.kind != "entity":
                 continue
-            entities, why = self._entities(param, triggering, taken, trigger_words, measured)
+            entities, why = self._entities(
+                param, triggering, taken, trigger_words, measured, devices=mentions
+            )
             if not entities:
                 problems.append(why)
                 continue
@@ -95,15 +107,13 @@ class Filler:
                 named = [m.target for m in sorted(mentions.entities, key=lambda m: m.start)]
                 areas = {m.target.id for m in mentions.areas}
                 entities = [e for e in named if isinstance(e, Entity)]
-                # A device the request puts in a state ("while the alarm is armed") is a
-                # condition, not something to do.
-                held = {e.id for e, _ in state_conditions(prompt, self.home)}
                 targets = action_targets(prompt, self.home, entities, areas, taken | held)
+                targets += self._irrigator(prompt, targets)
                 steps = composed_actions(prompt, self.home, targets)
                 if not steps:
                     # What sets it off may be what it acts on ("lock the door again 5 min
                     # after it's unlocked").
-                    own = [e for e in entities if e.id in taken]
+                    own = [e for e in entities if e.id in taken and e.domain in ACTIONABLE]
                     steps = composed_actions(prompt, self.home, own)
                 if steps:
                     values[param.name] = yaml.safe_dump(steps, sort_keys=False, width=100)
@@ -123,6 +133,18 @@ class Filler:
             notes=tuple(notes),
         )
 
+    def _irrigator(self, prompt: str, targets: Sequence[Entity]) -> list[Entity]:
+        """What waters, for a request that asks for watering and names nothing that does
+        ("water the greenhouse for 5 minutes"): the home's one sprinkler or drip valve."""
+        if not watering(prompt) or any(IRRIGATES.search(" ".join(e.names)) for e in targets):
+            return []
+        found = [
+            e
+            for e in self.home.entities
+            if e.domain in ACTIONABLE and IRRIGATES.search(" ".join(e.names))
+        ]
+        return found if len(found) == 1 else []
+
     def _entities(
         self,
         param: Param,
@@ -130,11 +152,14 @@ class Filler:
         taken: set[str],
         words: list[str],
         measured: set[str] | None = None,
+        *,
+        devices: Mentions | None = None,
     ) -> tuple[list[Entity], str]:
         """The entities for `param` (several when the request names several: "lock the
         front and back doors"), and a note (a guess) or a problem (none fits). A sensor of
         any kind is looked for among those that `measured` what the request's threshold is
-        in ("over 2.5 kW": power)."""
+        in ("over 2.5 kW": power), and among the readings of the `devices` the whole
+        request names ("its power", beside the Gaggia)."""
         measured = measured or set()
         domains = set(param.domains)
         classes = set(param.device_classes) or (measured if domains == {"sensor"} else set())
@@ -176,6 +201,14 @@ class Filler:
         if by_words:
             picked, count = by_words[0], len(by_words)
             return [picked], f"{param.name}: picked {picked.id} of {count} {what} it may mean"
+        # A reading of a device the request names ("its power" beside the Gaggia): the
+        # sensor whose name holds that device's own.
+        everything = (devices or mentions).entities
+        owned = _readings_of(
+            fitting, [m.target for m in everything if isinstance(m.target, Entity)]
+        )
+        if len(owned) == 1:
+            return owned, ""
         areas = [m.target for m in mentions.areas if isinstance(m.target, Area)]
         for area in areas:
             in_area = [e for e in fitting if e.area_id == area.id]
@@ -209,6 +242,25 @@ class Filler:
         return [], f"the home has no {what}"
 
 
+def _asked_elsewhere(prompt: str, entity: Entity) -> bool:
+    """Whether a clause asks something of a device the request also puts in a state ("while
+    the AC is on -> turn the AC off")."""
+    clauses = clauses_naming(prompt, entity.names)
+    return any(action_for(entity.id, without_conditions(c)) is not None for c in clauses)
+
+
+def _readings_of(pool: Sequence[Entity], devices: Sequence[Entity]) -> list[Entity]:
+    """The sensors of `pool` whose name begins with the name of one of `devices` of another
+    domain ("Coffee Machine Power" of the Coffee Machine)."""
+    names = [tokens(d.name) for d in devices]
+    return [
+        e
+        for e in pool
+        if e.domain in ("sensor", "binary_sensor")
+        and any(n and tokens(e.name)[: len(n)] == n and len(tokens(e.name)) > len(n) for n in names)
+    ]
+
+
 def _triggering(prompt: str, mentions: Mentions, words: list[str]) -> tuple[Mentions, list[str]]:
     """The mentions and words a snippet's trigger may take when the request composes its
     actions: those that say what sets it off (`trigger_words`: "when the tv turns off"),
@@ -231,7 +283,7 @@ def _by_words(pool: Sequence[Entity], said: set[str]) -> tuple[list[Entity], boo
     spelled = {e.id: {singular(w) for n in e.names for w in tokens(n)} for e in pool}
     # Words such as "tv" or "heater" tell devices apart too ("the TV strip" among the
     # lights); words for a kind of device ("light") do not.
-    own = {i: words - KIND_WORDS for i, words in spelled.items()}
+    own = {i: words - KIND_WORDS - _ARTICLES for i, words in spelled.items()}
     shared = set.intersection(*own.values()) if len(own) > 1 else set()
     hits = {e.id: {w for w in own[e.id] - shared if _said(w, said)} for e in pool}
     best = max(len(found) for found in hits.values())
@@ -242,6 +294,8 @@ def _by_words(pool: Sequence[Entity], said: set[str]) -> tuple[list[Entity], boo
     return top, all(hits[e.id] - others[e.id] for e in top)
 
 
+#: Words a name may begin with ("the Gaggia") that tell no device from another.
+_ARTICLES = frozenset({"the", "a", "an", "my", "our", "of", "in", "on", "and"})
 #: A number compared with a reading ("over 2500", "drops below 5"), before its unit.
 _THRESHOLD = (
     r"\b(?:above|over|below|under|than|exceeds?|hits|reaches|drops?|falls?|rises?|draws?)\s+"

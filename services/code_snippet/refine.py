@@ -1,6 +1,7 @@
 """What a request asks of an automation beyond its library snippet: the conditions it
-names ("only between 11pm and 6am", "on weekdays", "after dark", "if nobody is home") are
-added to the filled snippet, unless it already has one of that kind. Pure.
+names ("only between 11pm and 6am", "on weekdays", "after dark", "if nobody is home":
+`request_conditions`; "while the AC is on": `state_conditions`) are added to the filled
+snippet, unless it already has one of that kind. Pure.
 
 A snippet is one trigger and its actions; the conditions people put around them vary
 without end, and a template for each combination would not be a library anyone could keep.
@@ -14,46 +15,21 @@ from typing import Any
 
 import yaml
 
-from slm_mesh.services.code_snippet.actions import action_for, clause_naming
+from slm_mesh.services.code_snippet.actions import action_for, clause_naming, clauses_naming
 from slm_mesh.services.code_snippet.compose import (
     action_targets,
     asks_notification,
     notification,
     verb_domains,
 )
-from slm_mesh.services.code_snippet.request_values import clock_times
+from slm_mesh.services.code_snippet.domain_actions import own_domain_actions
+from slm_mesh.services.code_snippet.payload_choices import by_payload
+from slm_mesh.services.code_snippet.request_conditions import SUN_EVENTS, asked_conditions
 from slm_mesh.services.code_snippet.snippet_yaml import load_yaml
-from slm_mesh.services.code_snippet.state_conditions import state_conditions
-from slm_mesh.services.code_snippet.trigger_kind import (
-    BOUND,
-    WINDOW,
-    directions,
-    schedule_window,
-)
+from slm_mesh.services.code_snippet.state_conditions import state_conditions, without_conditions
+from slm_mesh.services.code_snippet.trigger_kind import SUN_OFFSET, directions
 from slm_mesh.services.home.model import Home
-
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_DAY_WORDS = {
-    "monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu", "friday": "fri",
-    "saturday": "sat", "sunday": "sun",
-}  # fmt: skip
-_DARK = re.compile(r"\b(after dark|after sunset|when it'?s dark|while it'?s dark|"
-                   r"once it'?s dark|sun is down|sun'?s down)\b", re.IGNORECASE)  # fmt: skip
-_SUN_EVENT = {"sunset": "sunset", "dusk": "sunset", "sunrise": "sunrise", "dawn": "sunrise"}
-_SUN_WINDOW = re.compile(
-    r"\b(?:between|from)\s+(sunset|dusk|sunrise|dawn)\s+(?:and|to|until|till)\s+"
-    r"(?:\d{1,2}(?::\d{2})?\s*(?:am|pm)?|midnight)",
-    re.IGNORECASE,
-)
-_SUN_OFFSET = re.compile(
-    r"\b(\d+)\s*(minutes?|mins?|hours?|hrs?)\s+(before|after)\s+(sunset|dusk|sunrise|dawn)\b",
-    re.IGNORECASE,
-)
-_NOBODY_HOME = re.compile(
-    r"\b(nobody|no one|noone|neither .+? nor .+?) (?:is |are )?(?:at )?home\b"
-    r"|\bnobody'?s home\b|\beveryone(?: is|'s)? (?:out|away)\b",
-    re.IGNORECASE,
-)
+from slm_mesh.services.language.numbers import normalize
 
 
 def refine_automation(code: str, prompt: str, home: Home, *, mentioned: Sequence[str] = ()) -> str:
@@ -66,8 +42,12 @@ def refine_automation(code: str, prompt: str, home: Home, *, mentioned: Sequence
     if unreadable is not None or not isinstance(data, dict):
         return code
     conditions = list(_as_list(data.get("conditions", data.get("condition"))))
-    added = _conditions(prompt, data, conditions, home)
-    held = [(e.id, state) for e, state in state_conditions(prompt, home) if e.id not in code]
+    triggers = _as_list(data.get("triggers", data.get("trigger")))
+    added = asked_conditions(prompt, triggers, conditions, home)
+    # A state its trigger watches is no condition; one its actions change may be ("while
+    # the AC is on -> turn the AC off").
+    watched = str(data.get("triggers", data.get("trigger"))) + str(conditions)
+    held = [(e.id, state) for e, state in state_conditions(prompt, home) if e.id not in watched]
     added += [{"condition": "state", "entity_id": e, "state": state} for e, state in held]
     mentioned = [e for e in mentioned if e not in dict(held)]
     names = {e.id: (e.name, *e.aliases) for e in home.entities}
@@ -79,11 +59,14 @@ def refine_automation(code: str, prompt: str, home: Home, *, mentioned: Sequence
         and entity_id not in code
         and not _asks_other_device(prompt, names.get(entity_id, ()))
     ]
+    sensors = [e for e in mentioned if e.startswith("sensor.") and e not in code]
+    # The one sensor beside a snippet that compares no reading: the request's one
+    # comparison is of it ("every 15 minutes check the greenhouse, if it's under 3°C").
+    alone = len(sensors) == 1 and "numeric_state" not in code
     added += [
         condition
-        for entity_id in mentioned
-        if entity_id.startswith("sensor.") and entity_id not in code
-        for condition in [_threshold(prompt, entity_id, names.get(entity_id, ()))]
+        for entity_id in sensors
+        for condition in [_threshold(prompt, entity_id, names.get(entity_id, ()), alone=alone)]
         if condition is not None
     ]
     entities = {e.id: e for e in home.entities}
@@ -97,10 +80,12 @@ def refine_automation(code: str, prompt: str, home: Home, *, mentioned: Sequence
     placed = _all_in_places(data, prompt, home)
     leveled = _levels(data, prompt, names)
     shifted = _sun_offset(data, prompt)
+    owned = own_domain_actions(_steps(data.get("actions", data.get("action"))))
+    chosen = by_payload(data, prompt, home)
     told = asks_notification(prompt) and "notif" not in code
     if told:
         _insert_actions(data, [notification(prompt)], after_switching=False)
-    if not any((added, targeted, own, leveled, told, shifted, placed)):
+    if not any((added, targeted, own, leveled, told, shifted, placed, owned, chosen)):
         return code
     if added:
         data.pop("condition", None)
@@ -114,11 +99,18 @@ _COMPARED = re.compile(
 )
 
 
-def _threshold(prompt: str, entity_id: str, names: tuple[str, ...]) -> dict[str, Any] | None:
+def _threshold(
+    prompt: str, entity_id: str, names: tuple[str, ...], *, alone: bool = False
+) -> dict[str, Any] | None:
     """A sensor the request compares with a number ("if the office co2 is above 900") that
-    the snippet does not use, as a numeric condition; None when its clause compares none."""
+    the snippet does not use, as a numeric condition; None when its clause compares none
+    and, when it is the request's only sensor (`alone`), the request does not compare
+    exactly one number."""
     clause = clause_naming(prompt, names) if names else None
     compared = _COMPARED.search(clause) if clause is not None else None
+    if compared is None and alone:
+        each = list(_COMPARED.finditer(normalize(prompt.casefold())))
+        compared = each[0] if len(each) == 1 else None
     if compared is None:
         return None
     value = float(compared.group(2))
@@ -185,20 +177,30 @@ def _says(said: str, names: Sequence[str]) -> bool:
 def _sun_offset(data: dict[str, Any], prompt: str) -> bool:
     """The offset the request gives a sun trigger that has none ("15 minutes after
     sunset"); True when one was put in."""
-    said = _SUN_OFFSET.search(prompt)
+    said = SUN_OFFSET.search(prompt)
     if said is None:
         return False
-    count, unit, side, event = said.groups()
-    unit = "hours" if unit.casefold().startswith("h") else "minutes"
+    side, event = said.group("side"), said.group("event")
+    unit, count = _offset(said.group("count").casefold())
     for trigger in _as_list(data.get("triggers", data.get("trigger"))):
         is_sun = isinstance(trigger, dict) and trigger.get("trigger", trigger.get("platform"))
-        if is_sun == "sun" and trigger.get("event") == _SUN_EVENT[event.casefold()]:
+        if is_sun == "sun" and trigger.get("event") == SUN_EVENTS[event.casefold()]:
             if "offset" in trigger:
                 return False
             sign = -1 if side.casefold() == "before" else 1
-            trigger["offset"] = {unit: sign * int(count)}
+            trigger["offset"] = {unit: sign * count}
             return True
     return False
+
+
+def _offset(said: str) -> tuple[str, int]:
+    """An offset's unit and count: "45 min" (minutes, 45), "half an hour" (minutes, 30)."""
+    if "half" in said or "quarter" in said:
+        return "minutes", 30 if "half" in said else 15
+    said = normalize(said)
+    count = re.match(r"\d+", said)
+    unit = "minutes" if re.search(r"\d\s*m", said) else "hours"
+    return unit, int(count.group(0)) if count is not None else 1
 
 
 def _steps(value: Any) -> list[dict[str, Any]]:
@@ -214,74 +216,6 @@ def _steps(value: Any) -> list[dict[str, Any]]:
             if isinstance(option, dict):
                 found += _steps(option.get("sequence"))
     return found
-
-
-_SOMEONE_HOME = re.compile(
-    r"\b(?:someone|somebody|anyone|anybody|one of us)(?:'s| is| are)? (?:at )?home\b",
-    re.IGNORECASE,
-)
-
-
-def _mentions_people(conditions: list[Any]) -> bool:
-    """Whether a condition already says who is home."""
-    return "person." in str(conditions)
-
-
-def _conditions(
-    prompt: str, data: dict[str, Any], present: list[Any], home: Home
-) -> list[dict[str, Any]]:
-    kinds = {c.get("condition") for c in present if isinstance(c, dict)}
-    triggers = [
-        t for t in _as_list(data.get("triggers", data.get("trigger"))) if isinstance(t, dict)
-    ]
-    trigger_kinds = {t.get("trigger", t.get("platform")) for t in triggers}
-    added: list[dict[str, Any]] = []
-    window = _window(prompt)
-    if window is not None and "time" not in kinds and not schedule_window(prompt):
-        after, before = window
-        added.append({"condition": "time", "after": after, "before": before})
-    elif "time" not in kinds and "time" not in trigger_kinds:
-        bound = BOUND.search(prompt)
-        times = clock_times(bound.group(0).casefold()) if bound is not None else []
-        if bound is not None and times:
-            side = "after" if bound.group(1).casefold() in ("after", "from", "past") else "before"
-            added.append({"condition": "time", side: times[0]})
-    days = weekdays(prompt)
-    if days and not any("weekday" in c for c in present if isinstance(c, dict)):
-        merged = next((c for c in added if c["condition"] == "time"), None)
-        if merged is not None:
-            merged["weekday"] = days
-        else:
-            added.append({"condition": "time", "weekday": days})
-    sun_window = _SUN_WINDOW.search(prompt)
-    if sun_window is not None and "sun" not in kinds and "sun" not in trigger_kinds:
-        # "between sunset and 11pm": after the sun event, before the time.
-        event = _SUN_EVENT[sun_window.group(1).casefold()]
-        times = clock_times(sun_window.group(0).casefold())
-        added.append({"condition": "sun", "after": event})
-        if times and "time" not in kinds:
-            added.append({"condition": "time", "before": times[0]})
-    elif _DARK.search(prompt) and "sun" not in kinds and "sun" not in trigger_kinds:
-        added.append({"condition": "sun", "after": "sunset", "before": "sunrise"})
-    people = [e.id for e in home.entities if e.domain == "person"]
-    if _SOMEONE_HOME.search(prompt) and people and not _mentions_people(present):
-        added.append(
-            {
-                "condition": "or",
-                "conditions": [
-                    {"condition": "state", "entity_id": p, "state": "home"} for p in people
-                ],
-            }
-        )
-    if _NOBODY_HOME.search(prompt) and not any(
-        c.get("entity_id", "").startswith("person.")
-        for c in present
-        if isinstance(c, dict) and isinstance(c.get("entity_id"), str)
-    ):
-        people = [e.id for e in home.entities if e.domain == "person"]
-        if people:
-            added.append({"condition": "state", "entity_id": people, "state": "not_home"})
-    return added
 
 
 #: Domains `homeassistant.turn_on/turn_off/toggle` switch, whatever their own actions.
@@ -300,8 +234,11 @@ def _own_actions(
     names = {e.id: (e.name, *e.aliases) for e in home.entities}
     own, rest = [], []
     for entity_id in entity_ids:
-        clause = clause_naming(prompt, names.get(entity_id, ()))
-        action = action_for(entity_id, clause) if clause is not None else None
+        # The first clause naming it that asks it something ("NFC sticker by the front door
+        # ... unlock the door": the second).
+        clauses = clauses_naming(prompt, names.get(entity_id, ()))
+        asked = (action_for(entity_id, without_conditions(clause)) for clause in clauses)
+        action = next((a for a in asked if a is not None), None)
         if action is None:
             rest.append(entity_id)
         else:
@@ -352,31 +289,6 @@ def _switching(action: dict[str, Any]) -> bool:
         and isinstance(target, dict)
         and "entity_id" in target
     )
-
-
-def weekdays(prompt: str) -> list[str]:
-    """The days a request names: "weekdays", "weekends", "Mondays and Fridays"."""
-    said = prompt.casefold()
-    if re.search(r"\bweek ?days?\b|\bmonday to friday\b|\bmon-fri\b", said):
-        return list(_DAYS[:5])
-    if re.search(r"\bweek ?ends?\b", said):
-        return ["sat", "sun"]
-    named = [short for word, short in _DAY_WORDS.items() if re.search(rf"\b{word}s?\b", said)]
-    # Days written short ("on sat and sun"): "sun" and "wed" are other words too, so only
-    # after "on" or "every", or two of them together.
-    short = re.findall(r"\b(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)s?\b", said)
-    led = re.search(r"\b(?:on|every)\s+(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)s?\b", said)
-    if led is not None or len(set(short)) > 1:
-        named += [day[:3] for day in short if day[:3] not in named]
-    return sorted(named, key=_DAYS.index)
-
-
-def _window(prompt: str) -> tuple[str, str] | None:
-    """The times of "between 11pm and 6am" (not of "between 5 and 10": that may be
-    anything)."""
-    match = WINDOW.search(prompt)
-    times = clock_times(match.group(0).casefold()) if match is not None else []
-    return (times[0], times[1]) if len(times) == 2 else None
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -13,6 +13,7 @@ from dataclasses import replace
 from slm_mesh.services.code_snippet.actions import clause_naming
 from slm_mesh.services.code_snippet.bare_names import KIND_ENDINGS, bare_mentions
 from slm_mesh.services.code_snippet.compose import VERB, verb_domains
+from slm_mesh.services.code_snippet.request_values import id_spans
 from slm_mesh.services.home.model import Area, Entity, Floor, Home
 from slm_mesh.services.language.mentions import Mention, MentionFinder, Mentions, tokens
 
@@ -35,9 +36,18 @@ class RequestMentions:
         finder tries the loose pass only when nothing is named exactly, as a command names
         one device; a request for an automation names several. A loosely named device is
         the one in the area the request names (`_in_area`), and a name two devices share is
-        the one its verb acts on (`_acted_on`)."""
+        the one its verb acts on (`_acted_on`). Words that write a webhook's or a tag's id
+        ("the film-night webhook") name no device."""
         first = self._mentions.find(prompt)
         words = tokens(prompt)
+        # The finder reads loosely when nothing is named exactly: a vague word read so is
+        # no name (said exactly, "Morning" is the Morning scene's).
+        kept = tuple(
+            m
+            for m in first.entities
+            if m.score > _EXACT or not set(words[m.start : m.end]) <= _VAGUE
+        )
+        first = replace(first, entities=kept)
         for mention in first.entities:
             words[mention.start : mention.end] = ["_"] * (mention.end - mention.start)
         if watering(prompt):
@@ -45,6 +55,8 @@ class RequestMentions:
             words = ["_" if w in ("water", "watering") else w for w in words]
         words = [self._word_form(w) for w in words]
         second = self._mentions.find(" ".join(words))
+        # The second pass counts the words it was given: those named exactly are gone.
+        given = tokens(" ".join(words))
         areas = {m.target.id for m in first.areas}
         # No area named: the loosely named device is the one beside those named exactly
         # ("loft bathroom extractor on when the humidity in there goes over 70%").
@@ -53,11 +65,23 @@ class RequestMentions:
             for m in first.entities
             if isinstance(m.target, Entity) and m.target.area_id is not None
         }
-        loose = [replace(m, target=self._in_area(m.target, beside)) for m in second.entities]
+        loose = [
+            replace(m, target=self._in_area(m.target, beside))
+            for m in second.entities
+            if not set(given[m.start : m.end]) <= _VAGUE
+        ]
         for mention in second.entities:
             words[mention.start : mention.end] = ["_"] * (mention.end - mention.start)
         loose += bare_mentions(words, self.home, lambda s, e: self._verb_near(words, s, e))
-        acted = [replace(m, target=self._acted_on(m, prompt)) for m in (*first.entities, *loose)]
+        ids = [
+            (len(tokens(prompt[:start])), len(tokens(prompt[:end])))
+            for start, end in id_spans(prompt)
+        ]
+        acted = [
+            replace(m, target=self._acted_on(m, prompt))
+            for m in (*first.entities, *loose)
+            if not any(start <= m.start and m.end <= end for start, end in ids)
+        ]
         found = {m.target.id: m for m in acted}
         return Mentions(entities=tuple(found.values()), areas=first.areas, floors=first.floors)
 
@@ -75,8 +99,13 @@ class RequestMentions:
 
     def _word_form(self, word: str) -> str:
         """A word the home's names spell in another form, as they spell it ("raining" names
-        the Rain Sensor, "leaking" a Leak sensor); other words as they are."""
-        if word in self.vocabulary or len(word) < 5:
+        the Rain Sensor, "leaking" a Leak sensor, "thermometer" a Temperature sensor);
+        other words as they are."""
+        if word in self.vocabulary:
+            return word
+        if _READINGS.get(word) in self.vocabulary:
+            return _READINGS[word]
+        if len(word) < 5:
             return word
         for suffix in ("ing", "ed"):
             stem = word[: -len(suffix)] if word.endswith(suffix) else ""
@@ -96,7 +125,7 @@ class RequestMentions:
         clause = clause_naming(prompt, (mention.said,)) or ""
         at = clause.find(mention.said.casefold())
         # The verb just after the name ("the front door is unlocked"), else the last before it.
-        after = " ".join(clause[at + len(mention.said) :].split()[:3]) if at >= 0 else ""
+        after = " ".join(clause[at + len(mention.said) :].split()[:4]) if at >= 0 else ""
         before = clause[: max(at, 0)]
         domains = verb_domains_of(after) or verb_domains_of(before, last=True)
         if at < 0:
@@ -127,6 +156,14 @@ class RequestMentions:
         return kin[0] if len(kin) == 1 else target
 
 
+#: The score above which the finder has read a name exactly (1 + its words), not loosely.
+_EXACT = 1.0
+#: Words that alone name no device, however a name uses them ("heads out" is not the
+#: Lights Out scene, "in the morning" not Good Morning, "the apartment" not its door).
+_VAGUE = frozenset({
+    "out", "in", "on", "off", "up", "down", "over", "back", "home", "away", "morning",
+    "evening", "night", "day", "apartment", "house", "flat", "place",
+})  # fmt: skip
 #: "Water" as a verb: the garden, the lawn, the plants.
 _WATERING = re.compile(
     r"\b(?:watering|irrigat\w*|water (?:the|my|our|all|plant|lawn|garden|grass|bed|pot|"
@@ -171,4 +208,8 @@ def singular(word: str) -> str:
 SYNONYMS = {
     "outside": "outdoor", "outdoors": "outdoor", "exterior": "outdoor", "inside": "indoor",
     "telly": "tv", "television": "tv", "aircon": "ac", "ac": "aircon", "temp": "temperature",
+    "thermometer": "temperature",
 }  # fmt: skip
+#: Words for what a sensor reads that its name says another way ("the greenhouse
+#: thermometer" is Greenhouse Temperature).
+_READINGS = {"thermometer": "temperature", "temp": "temperature"}

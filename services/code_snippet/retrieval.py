@@ -25,11 +25,24 @@ import numpy as np
 
 from slm_mesh.services.code_snippet.boards import with_board
 from slm_mesh.services.code_snippet.compose import ACTIONABLE, trigger_words
+from slm_mesh.services.code_snippet.domain_actions import own_service_path
 from slm_mesh.services.code_snippet.esphome_extras import with_extras
 from slm_mesh.services.code_snippet.fill import Filled, Filler
 from slm_mesh.services.code_snippet.library import Snippet, render
+from slm_mesh.services.code_snippet.publish_options import with_retain
 from slm_mesh.services.code_snippet.refine import refine_automation
-from slm_mesh.services.code_snippet.request_values import clock_times, stated
+from slm_mesh.services.code_snippet.request_clock import clock_times
+from slm_mesh.services.code_snippet.request_values import role, stated
+from slm_mesh.services.code_snippet.snippet_fit import (
+    ESPHOME,
+    WAITS,
+    acts_on,
+    asks_other_action,
+    composes,
+    verb_disagrees,
+    verbs,
+    waits_in_actions,
+)
 from slm_mesh.services.code_snippet.trigger_fit import (
     AskedTrigger,
     asked_trigger,
@@ -42,7 +55,6 @@ from slm_mesh.services.home.model import Entity
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 AUTOMATION = "homeassistant-automation"
-ESPHOME = "esphome"
 
 WORD_WEIGHT = 0.3
 """The words' share of closeness, beside the encoder's cosine."""
@@ -120,7 +132,7 @@ class SnippetIndex:
         for index, snippet in enumerate(self.snippets):
             if snippet.format != fmt:
                 continue
-            if _composes(snippet):
+            if composes(snippet):
                 ranked.append((snippet, closeness[-1][index] - COMPOSED_DISCOUNT))
             else:
                 ranked.append((snippet, closeness[0][index]))
@@ -171,16 +183,21 @@ def retrieve(prompt: str, *, fmt: str, index: SnippetIndex, filler: Filler) -> R
     # where the closest ones may not.
     ranked = everything[:CANDIDATES]
     ranked += [
-        pair for pair in everything[CANDIDATES:] if _composes(pair[0]) and watches(pair[0], asked)
+        pair for pair in everything[CANDIDATES:] if composes(pair[0]) and watches(pair[0], asked)
     ][:COMPOSED_EXTRA]
     if not ranked:
         return None
     # What an automation does is the request's (composed or refined); a command's is its own.
-    verbs = _verbs(prompt) if fmt != AUTOMATION else frozenset()
-    agreed = [(s, c + trigger_fit(s, asked) - _verb_disagreement(s, verbs)) for s, c in ranked]
+    asked_verbs = verbs(prompt) if fmt != AUTOMATION else frozenset()
+    agreed = [
+        (s, c + trigger_fit(s, asked) - VERB_COST * verb_disagrees(s, asked_verbs))
+        for s, c in ranked
+    ]
     spelled = stated(prompt)
 
     times = len(clock_times(prompt.casefold()))
+    names_of = {e.id: e.names for e in filler.home.entities}
+    lasts = fmt == AUTOMATION and bool(WAITS.search(prompt)) and not waits_in_actions(prompt)
     thresholds = compared_numbers(prompt)
     at_times = trigger_times(prompt)
 
@@ -189,24 +206,54 @@ def retrieve(prompt: str, *, fmt: str, index: SnippetIndex, filler: Filler) -> R
         # What the request spells out goes only into a parameter that read it: "every 60s"
         # is no sleep between readings.
         read = [p.kind for name, p in snippet.params.items() if name in filled.values]
-        # An entity the request does not name, or a time of day it does not give, is a guess.
-        guesses = sum("names no" in note for note in filled.notes)
+        # An entity the request does not name (or names as several may be called), or a
+        # time of day it does not give, is a guess.
+        guessed = [n.partition(":")[0] for n in filled.notes if "names no" in n or "may mean" in n]
+        # Doubly so what it acts on: a device the request asks nothing of is no answer.
+        acted = [n for n in guessed if n in snippet.params and acts_on(snippet.params[n])]
+        guesses = len(guessed) + len(acted)
         timed = sum(p.kind == "time" for p in snippet.params.values())
         guesses += max(0, timed - times)
         # So is a duration it does not give, for a snippet that waits ("once it has been
         # on for 60 minutes") where the request waits for nothing.
-        if fmt == AUTOMATION and not _WAITS.search(prompt):
+        if fmt == AUTOMATION and not WAITS.search(prompt):
             guesses += sum(
                 p.kind == "duration" and name not in filled.values
                 for name, p in snippet.params.items()
             )
+        elif fmt == AUTOMATION and waits_in_actions(prompt):
+            # The request waits, but in what it asks done ("turn the light on for 5 minutes"):
+            # a trigger that waits for it ("unlocked for 5 minutes") waits for nothing asked.
+            triggers = snippet.template.split("actions:")[0]
+            guesses += sum(
+                p.kind == "duration" and f"<<{name}>>" in triggers
+                for name, p in snippet.params.items()
+            )
         # A time the request triggers at that the snippet has no time for is dropped.
         dropped = max(0, at_times - timed) if fmt == AUTOMATION else 0
+        # So is how long a state must last ("presence for 30 minutes") where it waits for
+        # nothing.
+        durations = any(p.kind == "duration" for p in snippet.params.values())
+        dropped += bool(lasts and not durations and "for:" not in snippet.template)
         # So is a threshold ("off when it falls below 1.5 kW") it has no number for.
         numbers = sum(p.kind == "number" for p in snippet.params.values())
         dropped += max(0, thresholds - numbers) if fmt == AUTOMATION else 0
+        # And a threshold it does not give, beside the one it does ("off below 55" for
+        # "when it exceeds 3 kW").
+        compares = sum(
+            p.kind == "number" and role(p) == "threshold" for p in snippet.params.values()
+        )
+        guesses += max(0, compares - thresholds) if fmt == AUTOMATION and thresholds else 0
+        # A snippet written to switch a device the request asks something else of
+        # ("pause the echo") does the wrong thing to it, however well it fills.
+        undone = (
+            fmt == AUTOMATION
+            and not composes(snippet)
+            and asks_other_action(snippet, filled, prompt, names_of)
+        )
         return (
             agreeing
+            - VERB_COST * undone
             + TAKES_WEIGHT * _takes(snippet, named)
             - GUESS_COST * guesses
             - IGNORED_COST * (spelled - Counter(read)).total()
@@ -221,7 +268,7 @@ def retrieve(prompt: str, *, fmt: str, index: SnippetIndex, filler: Filler) -> R
     # a request, whose problems say what the home lacks ("no motion sensor in the attic").
     fillable = (
         [item for item in scored if not item[1].problems]
-        or [item for item in scored if not _composes(item[2])]
+        or [item for item in scored if not composes(item[2])]
         or scored
     )
     top = max(item[4] for item in fillable)
@@ -232,7 +279,7 @@ def retrieve(prompt: str, *, fmt: str, index: SnippetIndex, filler: Filler) -> R
         mentioned = [entity.id for entity in named]
         code = refine_automation(code, prompt, filler.home, mentioned=mentioned)
     elif code:
-        code = token_variable(code, prompt)
+        code = with_retain(own_service_path(token_variable(code, prompt)), prompt)
     if code and fmt == ESPHOME:
         code = with_extras(with_board(code, prompt), prompt)
     return Retrieved(snippet=snippet, code=code, filled=filled, closeness=closeness)
@@ -251,58 +298,15 @@ def token_variable(code: str, prompt: str) -> str:
     return re.sub(rf"\b{TOKEN_VARIABLE}\b", named.group(1), code)
 
 
-_VERBS = (
-    ("on", re.compile(r"\b(?:turns?|switch(?:es)?|put)\b(?:\s+[\w']+){0,4}?\s+on\b")),
-    ("off", re.compile(r"\b(?:turns?|switch(?:es)?|shut)\b(?:\s+[\w']+){0,4}?\s+off\b")),
-    ("toggle", re.compile(r"\btoggles?\b|\bflips?\b")),
-    ("open", re.compile(r"\bopens?\b|\braises?\b")),
-    ("close", re.compile(r"\bcloses?\b|\bshuts?\b(?!\s+\w+\s+off)|\blowers?\b")),
-    ("lock", re.compile(r"(?<!un)\blocks?\b(?!\s+(?:is|was|has))")),
-    ("unlock", re.compile(r"\bunlocks?\b")),
-    ("digital", re.compile(r"\bdigital\b")),
-    ("analog", re.compile(r"\banalog(?:ue)?\b|\badc\b")),
-)
-
-
-def _verb_disagreement(snippet: Snippet, asked: frozenset[str]) -> float:
-    """VERB_COST when the snippet does something else to the device than the request asks:
-    turns it on for "off", or reads an analog input for a "digital" one, or the reverse."""
-    done = _verbs(snippet.description) - {"digital", "analog"}
-    if snippet.format == ESPHOME and asked & {"digital", "analog"}:
-        reads = "analog" if "platform: adc" in snippet.template else "digital"
-        return VERB_COST if reads not in asked else 0.0
-    return VERB_COST if asked and done and not asked & done else 0.0
-
-
-def _verbs(text: str) -> frozenset[str]:
-    """What a request or a snippet does to a device: turn it on or off, toggle, open, close,
-    lock or unlock it."""
-    said = text.casefold()
-    return frozenset(verb for verb, pattern in _VERBS if pattern.search(said))
-
-
-def _composes(snippet: Snippet) -> bool:
-    """Whether the snippet's actions are composed from the request (`compose`)."""
-    return any(param.kind == "actions" for param in snippet.params.values())
-
-
-#: A request that waits: "for 10 minutes", "after 5 min", "2 minutes later".
-_WAITS = re.compile(
-    r"\b(?:\d+(?:\.\d+)?|an?|few|couple of)\s*(?:seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h)\b"
-    r"|\bhalf an hour\b|\ba while\b",
-    re.IGNORECASE,
-)
-
-
 def _takes(snippet: Snippet, named: Sequence[Entity]) -> float:
     """The share of the entities a request names that some parameter of `snippet` could
     take (by domain and device class; composed actions take any device)."""
     if not named:
         return 0.0
     params = [p for p in snippet.params.values() if p.kind == "entity"]
-    composes = _composes(snippet)
+    composing = composes(snippet)
     fits = sum(
-        (composes and e.domain in ACTIONABLE)
+        (composing and e.domain in ACTIONABLE)
         or any(
             e.domain in p.domains and (not p.device_classes or e.device_class in p.device_classes)
             for p in params

@@ -19,8 +19,10 @@ from slm_mesh.services.code_snippet.trigger_kind import (
     snippet_triggers,
     sun_events,
     trigger_kinds,
+    trigger_times,
 )
 from slm_mesh.services.home.model import Entity
+from slm_mesh.services.language.numbers import normalize
 
 TRIGGER_WEIGHT = 0.15
 """What an automation's triggers agreeing with the kind the request asks for ("at 7am":
@@ -39,10 +41,14 @@ class AskedTrigger:
     """The sun events it triggers on."""
     both_ways: bool = False
     """Two thresholds, one each way ("on above 3 kW, off below 1.5 kW")."""
+    times: int = 0
+    """How many times of day it triggers at ("on at 6:30, off at 7:30": 2)."""
     states: frozenset[str] | None = None
     """The states its trigger's device goes to; None when it says none."""
     setting_off: tuple[Entity, ...] = ()
     """The entities its trigger names."""
+    phrase: str | None = None
+    """Its trigger's words (`trigger_phrase`)."""
 
 
 def asked_trigger(
@@ -56,8 +62,10 @@ def asked_trigger(
         ways=ways,
         suns=sun_events(prompt),
         both_ways=ways == {"above", "below"} and compared_numbers(prompt) > 1,
+        times=trigger_times(prompt),
         states=_trigger_states(phrase) if phrase is not None else None,
         setting_off=tuple(setting_off),
+        phrase=phrase,
     )
 
 
@@ -66,8 +74,10 @@ def trigger_fit(snippet: Snippet, asked: AskedTrigger) -> float:
     what their disagreeing costs."""
     return (
         _trigger_agreement(snippet, asked.kinds, asked.ways, asked.suns, both=asked.both_ways)
+        - _times_dropped(snippet, asked.times)
         - _state_disagreement(snippet, asked.states)
         - _trigger_entity_disagreement(snippet, asked.setting_off)
+        - _zone_disagreement(snippet, asked.phrase)
     )
 
 
@@ -80,24 +90,27 @@ def watches(snippet: Snippet, asked: AskedTrigger) -> bool:
 
 def compared_numbers(prompt: str) -> int:
     """How many numbers the request compares a reading with ("above 3 kW", "below 1.5")."""
-    return len(COMPARED_NUMBER.findall(prompt.casefold()))
+    return len(COMPARED_NUMBER.findall(normalize(prompt.casefold())))
 
 
 #: Trigger kinds a request spells out, rather than the `state` its words suggest.
-_SPELLED_KINDS = frozenset({"time", "time_pattern", "sun", "numeric_state"})
+_SPELLED_KINDS = frozenset({
+    "time", "time_pattern", "sun", "numeric_state", "webhook", "tag", "homeassistant", "zone",
+    "mqtt",
+})  # fmt: skip
 _SUN_EVENT = re.compile(r"event: (sunset|sunrise)")
 
 
 #: A number a reading is compared with ("above 3 kW", "below 1.5kW").
 COMPARED_NUMBER = re.compile(
-    r"\b(?:above|over|exceeds?|more than|higher than|rises? (?:above|over|to)|below|under|"
+    r"\b(?:above|over|exceeds?|passes|more than|higher than|rises? (?:above|over|to)|below|under|"
     r"less than|lower than|drops? (?:below|under|to)|falls? (?:below|under|to))\s+-?\d"
 )
 #: What a request's trigger says its device does, and the states a snippet's state trigger
 #: may go `to:` for it.
 _STATE_WORDS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
     (
-        re.compile(r"\b(?:turn|switch|power|flick)(?:s|ed|es)?\s+on\b|\bcomes on\b"),
+        re.compile(r"\b(?:turn|switch|power|flick)(?:s|ed|es)?\s+on\b|\b(?:comes|goes) on\b"),
         frozenset({"on"}),
     ),
     (re.compile(r"\b(?:turn|switch|power|flick)(?:s|ed|es)?\s+off\b"), frozenset({"off"})),
@@ -106,10 +119,31 @@ _STATE_WORDS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
     (re.compile(r"\bopen(?:s|ed)?\b"), frozenset({"on", "open", "opening"})),
     (re.compile(r"\bclose[sd]\b"), frozenset({"off", "closed", "closing"})),
     (re.compile(r"\bstarts? playing\b"), frozenset({"playing"})),
+    (
+        re.compile(
+            r"\b(?:arriv\w+|gets? home|comes? home|back home|"
+            r"(?:is|are|'s) (?:both |all )?(?:at )?home)\b"
+        ),
+        frozenset({"home"}),
+    ),
+    (
+        re.compile(r"\b(?:leaves?|left home|(?:is|are|'s) (?:both |all )?(?:out|away))\b"),
+        frozenset({"not_home"}),
+    ),
+    (re.compile(r"\bstop(?:s|ped)? playing\b"), frozenset({"idle", "paused", "off"})),
+    (re.compile(r"\bstop(?:s|ped)\b|\bclear(?:s|ed)\b"), frozenset({"off"})),
+)
+#: Which way a request's trigger crosses a zone's edge, and the words that say it.
+_ZONE_WAYS = (
+    (re.compile(r"\b(?:enters?|entering|arriv\w+|gets? to|reach\w*)\b"), "enter"),
+    (re.compile(r"\b(?:leaves?|leaving|left)\b"), "leave"),
 )
 _STATE_TO = re.compile(
-    r"^ {4}to: \"?(on|off|open|closed|opening|closing|locked|unlocked|playing)\"?$", re.MULTILINE
+    r"^ {4}to: \"?(on|off|open|closed|opening|closing|locked|unlocked|playing|home|not_home)\"?$",
+    re.MULTILINE,
 )
+_TIME_TRIGGER = re.compile(r"^ {0,4}- (?:trigger|platform): time$", re.MULTILINE)
+_ZONE_EVENT = re.compile(r"^ {4}event: (enter|leave)$", re.MULTILINE)
 _AFTER_TRIGGERS = re.compile(r"^(?:conditions?|actions?):", re.MULTILINE)
 
 
@@ -128,6 +162,22 @@ def _state_disagreement(snippet: Snippet, wanted: frozenset[str] | None) -> floa
         return 0.0
     states = set(_STATE_TO.findall(_triggers_part(snippet.template)))
     return TRIGGER_WEIGHT if states and not states & wanted else 0.0
+
+
+def _times_dropped(snippet: Snippet, times: int) -> float:
+    """Twice TRIGGER_WEIGHT when the request triggers at more times of day than the
+    snippet's time triggers ("on at 6:30 and off again at 7:30" answered at 6:30 alone)."""
+    own = len(_TIME_TRIGGER.findall(_triggers_part(snippet.template)))
+    return 2 * TRIGGER_WEIGHT if own and times > own else 0.0
+
+
+def _zone_disagreement(snippet: Snippet, phrase: str | None) -> float:
+    """TRIGGER_WEIGHT when the snippet's zone trigger fires the other way across the zone's
+    edge than the request's ("enters the gym" answered with `event: leave`)."""
+    events = set(_ZONE_EVENT.findall(_triggers_part(snippet.template)))
+    said = (phrase or "").casefold()
+    ways = {way for pattern, way in _ZONE_WAYS if pattern.search(said)}
+    return TRIGGER_WEIGHT if events and ways and not events & ways else 0.0
 
 
 def _trigger_entity_disagreement(snippet: Snippet, setting_off: Sequence[Entity]) -> float:

@@ -12,13 +12,17 @@ from __future__ import annotations
 import re
 
 from slm_mesh.services.code_snippet.compose import trigger_text
-from slm_mesh.services.code_snippet.request_values import clock_times
+from slm_mesh.services.code_snippet.request_clock import clock_times
+from slm_mesh.services.language.numbers import normalize
 
 CLOCK = r"(?:\d{1,2}(?::\d{2})?\s*(?:am|pm)?|midnight|noon|midday|sunset|sunrise|dusk|dawn)"
+_TIME = r"(?:\d{1,2}(?::\d{2})?\s*(?:am|pm)|\d{1,2}:\d{2})"
 WINDOW = re.compile(
-    rf"\b(?:between|from)\s+{CLOCK}\s+(?:and|to|until|till|-)\s+{CLOCK}", re.IGNORECASE
+    rf"\b(?:between|from)\s+{CLOCK}\s+(?:and|to|until|till|-)\s+{CLOCK}"
+    rf"|\b{_TIME}\s*(?:-|\u2013)\s*{_TIME}(?!\w)",
+    re.IGNORECASE,
 )
-"""A time window ("between 11pm and 6am"): a condition, not a trigger."""
+"""A time window ("between 11pm and 6am", "10pm-6am"): a condition, not a trigger."""
 BOUND = re.compile(rf"\b(after|from|past|before|until|till)\s+{CLOCK}", re.IGNORECASE)
 """One end of a window ("after 7pm"): a condition, not a trigger."""
 
@@ -31,12 +35,16 @@ _SUN_CONDITION = re.compile(
     r"\b(?:after|before|until|till|once it'?s past)\s+(?:sunset|sunrise|dusk|dawn)\b"
     r"|\b(?:between|from)\s+(?:sunset|sunrise|dusk|dawn)\s+(?:and|to|until|till)\b"
 )
-_SUN_OFFSET = re.compile(
-    r"\b\d+\s*(?:minutes?|mins?|hours?|hrs?)\s+(?:before|after)\s+(?:sunset|sunrise|dusk|dawn)"
+SUN_OFFSET = re.compile(
+    r"\b(?P<count>(?:\d+|five|ten|fifteen|twenty|thirty|forty|forty-five|sixty|one|two|three)"
+    r"\s*(?:minutes?|mins?|hours?|hrs?)|(?:a )?half an hour|an hour|"
+    r"(?:a )?quarter of an hour)\s+(?P<side>before|after)\s+(?P<event>sunset|sunrise|dusk|dawn)\b",
+    re.IGNORECASE,
 )
+"""An offset from a sun event ("30 minutes before sunset", "half an hour after sunrise")."""
 _UNIT = r"(?:\s*(?:°\s*[cf]?|degrees?|%|percent|w|kw|watts?|lx|lux|ppm|v|kwh))"
 _COMPARED = re.compile(
-    r"\b(?:above|over|exceeds?|exceeding|more than|greater than|higher than|hits|reaches|"
+    r"\b(?:above|over|exceeds?|exceeding|more than|greater than|higher than|hits|reaches|passes|"
     r"(?:hotter|warmer|colder|cooler|brighter|darker|wetter|drier) than|"
     r"below|under|less than|lower than|drops?|falls?|rises?|draws?|goes (?:above|over|below|"
     r"under)|climbs?)\s+(?:to\s+|below\s+|under\s+|above\s+|over\s+)?-?\d+(?:[.,]\d+)?(?![\d.,])"
@@ -48,25 +56,76 @@ _STATE = re.compile(
     r"switched (?:on|off)|starts? playing|stops? playing|paused|playing|arrives?|gets? home|"
     r"comes? home|leaves?|left|detects?|detected|motion|movement|rings?|pressed|wet|leak|"
     r"smoke|empty|clear|occupied|unoccupied|vacant|no one|nobody|no motion|unlocked|locked|"
-    r"goes off|been (?:on|off|open|closed|left)|water (?:under|on|in|detected)|sits? down|"
+    r"goes (?:on|off)|comes on|been (?:on|off|open|closed|left)|"
+    r"water (?:under|on|in|detected)|sits? down|"
     r"rains?|raining|starts? to rain|been running|running for|(?:un)?plugged(?: in)?|"
-    r"triggered|armed|disarmed)\b"
+    r"triggered|armed|disarmed|presence|occupancy|stops|stopped|finish\w* cleaning|docks|docked)\b"
 )
 
 
-def trigger_kinds(prompt: str) -> frozenset[str]:
-    """The trigger types the request's words ask for; empty when they say none clearly."""
+#: Triggers a request names by what fires them: a webhook, an NFC tag, Home Assistant
+#: starting, a zone.
+_NAMED_KINDS = (
+    ("webhook", re.compile(r"\bwebhook\b")),
+    ("tag", re.compile(r"\bnfc\b|\btag\b(?!\s+(?:me|us)\b)")),
+    (
+        "homeassistant",
+        re.compile(
+            r"\b(?:home assistant|ha|hass)(?:'s)?\s+(?:re)?(?:start|boot)\w*|\bstart-?up\b|"
+            r"\b(?:after|on) (?:a |every |each )?(?:re)?(?:start|boot)\b"
+        ),
+    ),
+    ("zone", re.compile(r"\bzone\b")),
+)
+#: An MQTT topic (`home/door/state`).
+_TOPIC = re.compile(r"(?<![\w/.:])[a-z0-9_+#-]+(?:/[a-z0-9_+#-]+)+")
+#: What says a message arrives (not one sent): "publishes on", "posts", "a message on".
+_ARRIVES = re.compile(
+    r"\b(?:mqtt|posts|publishes|published|sends|message|messages|payload|arrives|receives?|"
+    r"topic|says)\b"
+)
+#: What asks a message sent ("send a message to home/door"), not one that arrives.
+_SENDS = re.compile(r"\b(?:send|publish|post|turn|switch|set)\b")
+#: An arrow or a colon that ends what sets the automation off.
+_THEN = re.compile(r"->|→|=>|:\s|\bthen\b")
+
+
+def event_kinds(prompt: str) -> frozenset[str]:
+    """The triggers a request names by what fires them (`_NAMED_KINDS`), and `mqtt` for a
+    topic that a message arrives on before anything is asked done ("the node posts 'dry'
+    to garden/alert -> open the valve"), not one it is asked to publish to."""
     said = prompt.casefold()
-    kinds: set[str] = set()
+    kinds = {kind for kind, pattern in _NAMED_KINDS if pattern.search(said)}
+    topic = _TOPIC.search(said)
+    if topic is not None:
+        ends = _THEN.search(said, topic.end())
+        before = said[: topic.start()]
+        lead = _THEN.split(before)[-1]
+        asked = _SENDS.search(lead)
+        if _ARRIVES.search(lead) and not asked and (ends is not None or not _THEN.search(before)):
+            kinds.add("mqtt")
+    return frozenset(kinds)
+
+
+def trigger_kinds(prompt: str) -> frozenset[str]:
+    """The trigger types the request's words ask for; empty when they say none clearly.
+    Numbers said in words count ("under five watts")."""
+    said = prompt.casefold()
+    kinds: set[str] = set(event_kinds(prompt))
+    if kinds:
+        return frozenset(kinds)
     if _INTERVAL.search(said):
         kinds.add("time_pattern")
     unbounded = BOUND.sub(" ", WINDOW.sub(" ", said))
     if clock_times(unbounded):
         kinds.add("time")
-    if _SUN_OFFSET.search(said) or (_SUN.search(_SUN_CONDITION.sub(" ", said))):
+    if SUN_OFFSET.search(said) or (_SUN.search(_SUN_CONDITION.sub(" ", said))):
         kinds.add("sun")
-    if _COMPARED.search(said):
+    if _COMPARED.search(said) or _COMPARED.search(normalize(said)):
         kinds.add("numeric_state")
+    if "time_pattern" in kinds:
+        # "every hour, if the soil is under 30%": what an interval checks is a condition.
+        kinds.discard("numeric_state")
     if not kinds and _STATE.search(said):
         kinds.add("state")
     if not kinds and schedule_window(said):
@@ -90,7 +149,7 @@ def schedule_window(prompt: str) -> bool:
 
 
 _ABOVE = re.compile(
-    r"\b(?:above|over|exceeds?|exceeding|more than|greater than|higher than|rises?|climbs?|"
+    r"\b(?:above|over|exceeds?|exceeding|more than|greater than|higher than|rises?|climbs?|passes|"
     r"(?:hotter|warmer|brighter|wetter) than|draws?)\b|>"
 )
 _BELOW = re.compile(
@@ -114,18 +173,21 @@ def snippet_directions(template: str) -> frozenset[str]:
 def trigger_phrase(prompt: str) -> str | None:
     """The words that say what sets the automation off: "every 15 minutes", "at 7am",
     "30 minutes before sunset", else its "when ..." clause (`trigger_text`); None when
-    the request has none of them, or two ("off at 11pm, on at 4pm")."""
+    the request has none of them, or two ("off at 11pm, on at 4pm", "open it above 28,
+    close it below 22")."""
     said = prompt.casefold()
     interval = _INTERVAL.search(said)
     if interval is not None:
         return interval.group(0)
     times = clock_times(BOUND.sub(" ", WINDOW.sub(" ", said)))
     suns = {w[:4] for w in _SUN.findall(_SUN_CONDITION.sub(" ", said))}
-    if len(times) > 1 or len(suns) > 1:
+    # Two thresholds crossed opposite ways ("over 28 -> open, under 22 -> close").
+    thresholds = len(_COMPARED.findall(said)) > 1 and directions(said) == {"above", "below"}
+    if len(times) > 1 or len(suns) > 1 or thresholds:
         return None
     if times:
         return f"at {times[0][:5]}"
-    sun = _SUN_OFFSET.search(said) or _SUN.search(_SUN_CONDITION.sub(" ", said))
+    sun = SUN_OFFSET.search(said) or _SUN.search(_SUN_CONDITION.sub(" ", said))
     if sun is not None:
         return (
             f"at {sun.group(0)}"
