@@ -176,6 +176,7 @@ def test_the_trigger_a_request_asks_for(prompt: str, kinds: set[str]) -> None:
         ("press the restart router button every Monday at 4am", "at 04:00"),
         ("close the blinds at sunset", "at sunset"),
         ("close the curtains at sunset and open them at sunrise", None),
+        ("lamp on an hour after sunset, off at sunrise", None),
         ("hot tub heater off at 11 pm, back on at 4 pm", None),
         ("pause the TV when someone opens the front door", "when someone opens the front door"),
         ("Kitchen smoke alarm goes off: unlock the door", "Kitchen smoke alarm goes off"),
@@ -270,5 +271,9 @@ def test_the_sun_events_and_times_a_request_triggers_at() -> None:
     assert sun_events("porch light on at sunset, off at sunrise") == {"sunset", "sunrise"}
     assert sun_events("lights on when I get home after sunset") == set()
     assert sun_events("between sunset and 11pm, when the door opens") == set()
+    assert sun_events("lamp on twenty minutes after sunset, off at sunrise") == {
+        "sunset",
+        "sunrise",
+    }
     assert trigger_times("thermostat to 17 at 10:30pm, to 20 at 6:30am") == 2
     assert trigger_times("between 23:00 and 05:00 every 15 minutes") == 0

@@ -355,6 +355,20 @@ def test_everything_under_a_topic_is_its_wildcard() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("prompt", "payload"),
+    [
+        ("mosquitto_pub OFF to home/lamp/set", "OFF"),
+        ("shell script for cron: mosquitto_pub fill to yard/tank/cmd", "fill"),
+        ("when pressed publish toggle to shed/pump/set over MQTT", "toggle"),
+        ("when pressed publish a message to shed/pump/set", None),
+    ],
+)
+def test_the_message_a_command_sends_is_its_payload(prompt: str, payload: str | None) -> None:
+    values = _fill(prompt, Param("topic", "topic"), Param("payload", "text"))
+    assert values.get("payload") == payload
+
+
 def test_the_token_is_read_from_the_variable_the_request_names() -> None:
     code = 'TOKEN = os.environ["HA_TOKEN"]\n'
     assert token_variable(code, "long-lived token in the HASS_TOKEN env var") == (

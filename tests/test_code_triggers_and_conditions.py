@@ -68,6 +68,7 @@ def _refined(prompt: str, mentioned: tuple[str, ...] = ()) -> dict[str, object]:
         ("zone trigger: when Tom leaves the allotment", "zone"),
         ("soil node posts 'dry' to greenhouse/soil/alert -> open the valve", "mqtt"),
         ("my button publishes on zigbee2mqtt/hall/action. single should toggle the lamp", "mqtt"),
+        ("the float switch publishes to tank/level. When it says LOW open the stopcock", "mqtt"),
     ],
 )
 def test_a_trigger_named_by_what_fires_it(prompt: str, kind: str) -> None:
@@ -76,6 +77,7 @@ def test_a_trigger_named_by_what_fires_it(prompt: str, kind: str) -> None:
 
 def test_a_topic_the_automation_publishes_to_is_no_mqtt_trigger() -> None:
     assert "mqtt" not in trigger_kinds("when the door opens, publish open to home/door/state")
+    assert "mqtt" not in trigger_kinds("switch the stopcock off and send OFF to home/valve/state")
 
 
 def test_a_threshold_said_in_words_asks_for_a_numeric_trigger() -> None:
@@ -226,6 +228,21 @@ def test_what_is_asked_of_it_is_asked_of_the_one_device_named() -> None:
     ]
 
 
+def test_each_device_set_in_turn_takes_its_own_value() -> None:
+    home = parse_home("""
+entities:
+  - {id: climate.down, name: Downstairs Heat Pump}
+  - {id: climate.up, name: Upstairs Heat Pump}
+""")
+    steps = composed_actions(
+        "at 6:30 set the downstairs heat pump to 21°C and upstairs to 19°C", home, home.entities
+    )
+    assert [(s["target"]["entity_id"], s["data"]["temperature"]) for s in steps] == [
+        ("climate.down", 21),
+        ("climate.up", 19),
+    ]
+
+
 def test_a_heating_temperature_after_at_is_set() -> None:
     assert action_for("climate.heat_pump", "set the heat pump to heat at 21°c") == {
         "action": "climate.set_temperature",
@@ -269,6 +286,16 @@ def test_publishing_is_no_answer_to_subscribing() -> None:
                       "mosquitto_pub", SnippetTest({}, ("x",)))  # fmt: skip
     assert verb_disagrees(publish, verbs("mosquitto_sub for everything under home/#"))
     assert not verb_disagrees(publish, verbs("read the ADC and publish it"))
+
+
+def test_a_relay_switched_on_and_off_opens_and_shuts_what_it_drives() -> None:
+    relay = Snippet("r", "micropython", "Switches a relay on and off.", ("x", "y"), {},
+                    "relay", SnippetTest({}, ("x",)))  # fmt: skip
+    lamp = Snippet("l", "micropython", "Switches a lamp on and off.", ("x", "y"), {},
+                   "lamp", SnippetTest({}, ("x",)))  # fmt: skip
+    asked = verbs("open the solenoid for twenty minutes, then shut it")
+    assert not verb_disagrees(relay, asked)
+    assert verb_disagrees(lamp, asked)
 
 
 @pytest.mark.parametrize(
@@ -457,6 +484,22 @@ entities:
     assert [e.id for e in targets] == ["climate.living_trv", "climate.bedroom_trv"]
 
 
+def test_a_place_a_one_domain_verb_acts_on_is_its_device_of_that_kind() -> None:
+    home = parse_home("""
+areas: [{id: shed, name: Shed}, {id: porch, name: Porch}]
+entities:
+  - {id: lock.shed, name: Shed Lock, area: shed}
+  - {id: lock.porch, name: Porch Lock, area: porch}
+  - {id: light.shed, name: Shed Light, area: shed}
+""")
+    targets = action_targets("scanning it should unlock the shed", home, [], set(), set())
+    assert [e.id for e in targets] == ["lock.shed"]
+    assert action_targets("scanning it should turn on the shed", home, [], set(), set()) == []
+    porch = [e for e in home.entities if e.id == "lock.porch"]
+    targets = action_targets("lock the porch lock and the shed", home, porch, set(), set())
+    assert [e.id for e in targets] == ["lock.porch", "lock.shed"]
+
+
 def test_a_state_said_the_other_way_round_is_the_opposite_state() -> None:
     assert state_conditions("at 8:15 run the roomba only if Maya isn't home", HOME) == [
         (next(e for e in HOME.entities if e.id == "person.maya"), "not_home")
@@ -485,6 +528,27 @@ actions:
     assert [o["sequence"][0]["action"] for o in options] == [
         "homeassistant.toggle",
         "homeassistant.turn_on",
+    ]
+
+
+def test_each_message_a_topic_says_gets_its_own_actions() -> None:
+    code = """alias: MQTT
+triggers:
+  - trigger: mqtt
+    topic: tank/level
+    payload: "ON"
+actions:
+  - action: valve.open_valve
+    target:
+      entity_id: valve.stopcock
+"""
+    prompt = "tank/level: when it says LOW open the stopcock, when it says FULL close it"
+    refined = yaml.safe_load(refine_automation(code, prompt, HOME))
+    assert [t["payload"] for t in refined["triggers"]] == ["LOW", "FULL"]
+    options = refined["actions"][0]["choose"]
+    assert [o["sequence"][0]["action"] for o in options] == [
+        "valve.open_valve",
+        "valve.close_valve",
     ]
 
 

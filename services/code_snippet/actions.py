@@ -36,7 +36,7 @@ _VACUUM = (
     (re.compile(r"\b(dock|return|back to (?:its )?base|go home|send (?:\w+ )?(?:back )?home)\b"),
      "vacuum.return_to_base"),
     (re.compile(r"\b(stop|stops)\b"), "vacuum.stop"),
-    (re.compile(r"\b(clean|start|send|vacuum|hoover|run|go)\b"), "vacuum.start"),
+    (re.compile(r"\b(clean|start|send|vacuum|hoover|run|go|resume|carry on)\b"), "vacuum.start"),
 )  # fmt: skip
 _ALARM = (
     (re.compile(r"\bdisarm"), "alarm_control_panel.alarm_disarm"),

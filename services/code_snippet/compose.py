@@ -93,6 +93,7 @@ def composed_actions(prompt: str, home: Home, targets: Sequence[Entity]) -> list
             actions += _for_a_while(action, clause or "")
             previous = str(action["action"])
     _level_said_apart(actions, prompt)
+    _values_in_turn(actions, prompt)
     if asks_notification(prompt):
         actions.append(notification(prompt))
     return actions
@@ -131,6 +132,24 @@ def _level_said_apart(actions: list[dict[str, Any]], prompt: str) -> None:
     action["action"] = domains[str(action["target"]["entity_id"]).partition(".")[0]]
     value = float(levels[0])
     action["data"] = {_LEVELED[action["action"]]: int(value) if value == int(value) else value}
+
+
+_SET_TO = re.compile(r"\bto\s+(-?\d+(?:\.\d+)?)")
+_SET_KEYS = ("temperature", "value", "humidity")
+
+
+def _values_in_turn(actions: list[dict[str, Any]], prompt: str) -> None:
+    """ "the downstairs heat pump to 21 and upstairs to 19": each device that one service
+    sets takes the value written in its turn, where the clause gave them all the first."""
+    values = [float(m.group(1)) for m in _SET_TO.finditer(normalize(prompt.casefold()))]
+    for key in _SET_KEYS:
+        setting = [a for a in actions if key in a.get("data", {})]
+        services = {str(a["action"]) for a in setting}
+        alike = len(services) == 1 and len({a["data"][key] for a in setting}) == 1
+        if len(setting) < 2 or not alike or len(values) != len(setting) or len(set(values)) < 2:
+            continue
+        for action, value in zip(setting, values, strict=True):
+            action["data"][key] = int(value) if value == int(value) else value
 
 
 _FOR = re.compile(
@@ -274,12 +293,18 @@ def _best_named(
     # A place alone ("kitchen") or a kind alone ("light") names no one device, unless the
     # verb acts on one domain only and the request names none of it ("unlock the door").
     named_kin = any(e.domain in domains for e in home.entities if e.id in known)
-    narrow = domains != ACTIONABLE and len(domains) == 1 and not named_kin
+    one_domain = domains != ACTIONABLE and len(domains) == 1
+    narrow = one_domain and not named_kin
     kinds = frozenset() if narrow else KIND_WORDS
+    # "unlock the workshop": so does a place, for the one device of the verb's kind in it.
+    said_areas = {
+        a.id for a in home.areas if any(set(tokens(n)) <= words for n in (a.name, *a.aliases))
+    }
     scored = []
     for entity in home.entities:
         if entity.domain not in domains or entity.id in known:
             continue
+        in_place = one_domain and entity.area_id in said_areas
         own = {w for name in (entity.name, *entity.aliases) for w in tokens(name)}
         shared = own & words - _FILLER
         # "start charging" names the EV Charger: a word in another form shares its root,
@@ -287,7 +312,7 @@ def _best_named(
         roots = {root(w): w for w in own}
         rooted = {roots[root(w)] for w in words if root(w) in roots} - shared - _FILLER
         hits = len(shared) + 0.5 * len(rooted)
-        if len(shared) >= 2 or (shared | rooted) - places - kinds:
+        if len(shared) >= 2 or (shared | rooted) - places - kinds or in_place:
             scored.append((hits + (0.5 if entity.area_id in areas else 0.0), entity))
     scored.sort(key=lambda pair: -pair[0])
     if not scored or (len(scored) > 1 and scored[1][0] == scored[0][0]):

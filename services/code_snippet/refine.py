@@ -26,6 +26,7 @@ from slm_mesh.services.code_snippet.domain_actions import own_domain_actions
 from slm_mesh.services.code_snippet.payload_choices import by_payload
 from slm_mesh.services.code_snippet.request_conditions import SUN_EVENTS, asked_conditions
 from slm_mesh.services.code_snippet.snippet_yaml import load_yaml
+from slm_mesh.services.code_snippet.state_choices import by_state
 from slm_mesh.services.code_snippet.state_conditions import state_conditions, without_conditions
 from slm_mesh.services.code_snippet.trigger_kind import SUN_OFFSET, directions
 from slm_mesh.services.home.model import Home
@@ -81,7 +82,7 @@ def refine_automation(code: str, prompt: str, home: Home, *, mentioned: Sequence
     leveled = _levels(data, prompt, names)
     shifted = _sun_offset(data, prompt)
     owned = own_domain_actions(_steps(data.get("actions", data.get("action"))))
-    chosen = by_payload(data, prompt, home)
+    chosen = by_payload(data, prompt, home) or by_state(data, prompt)
     told = asks_notification(prompt) and "notif" not in code
     if told:
         _insert_actions(data, [notification(prompt)], after_switching=False)

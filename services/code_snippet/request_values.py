@@ -41,11 +41,18 @@ _QUOTED = re.compile(r"[\"“']([^\"”']{2,120})[\"”']")
 _NAMED = re.compile(
     r"\b(?:named|called|id:?)\s+[\"“']?([a-z0-9][a-z0-9_-]{0,40}?)[\"”']?(?:\s|$|,|\.|\))"
 )
-#: A message written as a command sends it, in capitals or digits ("mosquitto_pub OFF to
-#: ...", "publish 1 on ...").
+#: A message written as a command sends it: in capitals or digits ("mosquitto_pub OFF to
+#: ...", "publish 1 on ..."), or as one lower-case word right before the topic it goes to
+#: ("publish toggle to barn/pump/set"); what `_NOT_SENT` names is the thing sent, not its text.
 _SENT = re.compile(
-    r"\b(?:publish(?:es)?|pub|mosquitto_pub|sends?|posts?)\s+([A-Z0-9_]+)\s+(?:to|on)\b"
+    r"\b(?:publish(?:es)?|pub|mosquitto_pub|sends?|posts?)\s+(?:([A-Z0-9_]+)\s+(?:to|on)\b"
+    r"|([a-z][a-z0-9_]*)\s+(?:to|on)\s+(?:the\s+)?(?:topic\s+)?[a-z0-9_+#-]+/)"
 )
+_NOT_SENT = frozenset({
+    "a", "an", "the", "it", "them", "this", "that", "something", "anything", "everything",
+    "message", "messages", "reading", "readings", "value", "values", "data", "state",
+    "status", "events", "updates", "presses", "one", "mqtt",
+})  # fmt: skip
 #: An id written beside the word for what it names: "tag nursery-bedtime", "the film-night
 #: webhook" (joined by `-` or `_`, or with a digit, so no plain word).
 _ID_BESIDE = re.compile(
@@ -143,12 +150,14 @@ def read_value(
     if kind == "path":
         return _path(param, prompt)
     if kind == "text":
-        match = (
-            _QUOTED.search(prompt)
-            or _SENT.search(prompt)
-            or re.search(
-                rf"\b{re.escape(param.name)}\s+(?:is|of|=|:)?\s*([a-z0-9_]+)\b", prompt.casefold()
-            )
+        quoted = _QUOTED.search(prompt)
+        if quoted is not None:
+            return quoted.group(1).strip()
+        sent = _sent(prompt)
+        if sent is not None:
+            return sent
+        match = re.search(
+            rf"\b{re.escape(param.name)}\s+(?:is|of|=|:)?\s*([a-z0-9_]+)\b", prompt.casefold()
         )
         return match.group(1).strip() if match else None
     if kind == "name":
@@ -161,6 +170,15 @@ def read_value(
     if kind == "area":
         area = next((m.target for m in mentions.areas if isinstance(m.target, Area)), None)
         return area.name if area is not None else None
+    return None
+
+
+def _sent(prompt: str) -> str | None:
+    """The message a command in the request sends ("publish toggle to ..."), if it writes one."""
+    for match in _SENT.finditer(prompt):
+        word = match.group(1) or match.group(2)
+        if word not in _NOT_SENT:
+            return word
     return None
 
 

@@ -35,6 +35,9 @@ def verb_disagrees(snippet: Snippet, asked: frozenset[str]) -> bool:
     turns it on for "off", or reads an analog input for a "digital" one, or the reverse;
     or publishes to a topic the request subscribes to."""
     done = verbs(snippet.description) - {"digital", "analog"}
+    if done & {"on", "off"} and re.search(r"\brelays?\b", snippet.description.casefold()):
+        # A relay switched on and off opens and shuts what it drives: a solenoid, a lock.
+        done |= {"open", "close"}
     if snippet.format == ESPHOME and asked & {"digital", "analog"}:
         reads = "analog" if "platform: adc" in snippet.template else "digital"
         return reads not in asked

@@ -63,7 +63,7 @@ def asked_trigger(
         suns=sun_events(prompt),
         both_ways=ways == {"above", "below"} and compared_numbers(prompt) > 1,
         times=trigger_times(prompt),
-        states=_trigger_states(phrase) if phrase is not None else None,
+        states=trigger_states(phrase) if phrase is not None else None,
         setting_off=tuple(setting_off),
         phrase=phrase,
     )
@@ -147,7 +147,7 @@ _ZONE_EVENT = re.compile(r"^ {4}event: (enter|leave)$", re.MULTILINE)
 _AFTER_TRIGGERS = re.compile(r"^(?:conditions?|actions?):", re.MULTILINE)
 
 
-def _trigger_states(trigger: str) -> frozenset[str] | None:
+def trigger_states(trigger: str) -> frozenset[str] | None:
     """The states the request's trigger says its device goes to ("switched on": on;
     "opens": on or open); None when it says none."""
     said = trigger.casefold()

@@ -84,8 +84,12 @@ _ARRIVES = re.compile(
     r"\b(?:mqtt|posts|publishes|published|sends|message|messages|payload|arrives|receives?|"
     r"topic|says)\b"
 )
-#: What asks a message sent ("send a message to home/door"), not one that arrives.
-_SENDS = re.compile(r"\b(?:send|publish|post|turn|switch|set)\b")
+#: What asks a message sent ("send a message to home/door"), not one that arrives; "turn"
+#: and "switch" as verbs ("switch the pump on"), not the float switch that publishes.
+_SENDS = re.compile(
+    r"\b(?:send|publish|post|set)\b"
+    r"|\b(?:turn|switch)\s+(?:on|off|the|my|a|an|it|them|all|every)\b"
+)
 #: An arrow or a colon that ends what sets the automation off.
 _THEN = re.compile(r"->|→|=>|:\s|\bthen\b")
 
@@ -180,7 +184,7 @@ def trigger_phrase(prompt: str) -> str | None:
     if interval is not None:
         return interval.group(0)
     times = clock_times(BOUND.sub(" ", WINDOW.sub(" ", said)))
-    suns = {w[:4] for w in _SUN.findall(_SUN_CONDITION.sub(" ", said))}
+    suns = {w[:4] for w in _sun_words(said)}
     # Two thresholds crossed opposite ways ("over 28 -> open, under 22 -> close").
     thresholds = len(_COMPARED.findall(said)) > 1 and directions(said) == {"above", "below"}
     if len(times) > 1 or len(suns) > 1 or thresholds:
@@ -200,9 +204,16 @@ def trigger_phrase(prompt: str) -> str | None:
 def sun_events(prompt: str) -> frozenset[str]:
     """The sun events a request triggers on ("on at sunset, off at sunrise": both); not
     those it only bounds a window with ("after sunset")."""
-    found = _SUN.findall(_SUN_CONDITION.sub(" ", prompt.casefold()))
+    found = _sun_words(prompt.casefold())
     return frozenset("sunrise" if w.startswith(("sunr", "dawn", "sun comes", "sun rises")) else
                      "sunset" for w in found)  # fmt: skip
+
+
+def _sun_words(said: str) -> list[str]:
+    """The sun events `said` triggers on, as written: an offset's ("twenty minutes after
+    sunset") is one, though "after sunset" alone only bounds a window."""
+    offsets = SUN_OFFSET.sub(lambda m: f" at {m.group('event')} ", said)
+    return list(_SUN.findall(_SUN_CONDITION.sub(" ", offsets)))
 
 
 def trigger_times(prompt: str) -> int:
