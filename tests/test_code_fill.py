@@ -362,6 +362,7 @@ def test_everything_under_a_topic_is_its_wildcard() -> None:
         ("shell script for cron: mosquitto_pub fill to yard/tank/cmd", "fill"),
         ("when pressed publish toggle to shed/pump/set over MQTT", "toggle"),
         ("when pressed publish a message to shed/pump/set", None),
+        ("the button publishes `pressed` to jetty/button", "pressed"),
     ],
 )
 def test_the_message_a_command_sends_is_its_payload(prompt: str, payload: str | None) -> None:
@@ -455,3 +456,19 @@ def test_a_sun_offset_and_a_sun_window_the_request_gives() -> None:
         {"condition": "sun", "after": "sunset"},
         {"condition": "time", "before": "23:00:00"},
     ]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "minutes"),
+    [("check every half hour", 30), ("every half-hour", 30), ("each quarter of an hour", 15)],
+)
+def test_a_part_of_an_hour_is_an_interval_in_minutes(prompt: str, minutes: int) -> None:
+    interval = Param("interval", "duration", unit="minutes", description="how often it checks")
+    assert _fill(prompt, interval) == {"interval": minutes}
+
+
+def test_the_level_a_reading_gets_back_to_is_the_second_threshold() -> None:
+    below = Param("below", "number", description="the reading below which it goes on")
+    above = Param("above", "number", description="the reading above which it goes off")
+    assert _fill("tub temp falls below 36 -> heater on; gets to 38 -> heater off",
+                 below, above) == {"below": 36, "above": 38}  # fmt: skip

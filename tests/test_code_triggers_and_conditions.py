@@ -75,6 +75,21 @@ def test_a_trigger_named_by_what_fires_it(prompt: str, kind: str) -> None:
     assert trigger_kinds(prompt) == {kind}
 
 
+@pytest.mark.parametrize(
+    ("prompt", "kinds"),
+    [
+        ("hall pir -> hall lamp on, but only if the lux is under 15 lx", {"state"}),
+        (
+            "when the temp is over 25 turn the fan on, only if the window is closed",
+            {"numeric_state"},
+        ),
+        ("only if the lux is under 15 turn the light on", {"numeric_state"}),
+    ],
+)
+def test_a_reading_compared_only_in_an_only_if_is_no_trigger(prompt: str, kinds: set[str]) -> None:
+    assert trigger_kinds(prompt) == kinds
+
+
 def test_a_topic_the_automation_publishes_to_is_no_mqtt_trigger() -> None:
     assert "mqtt" not in trigger_kinds("when the door opens, publish open to home/door/state")
     assert "mqtt" not in trigger_kinds("switch the stopcock off and send OFF to home/valve/state")
@@ -456,6 +471,17 @@ entities:
 """)
     assert state_conditions("close the awning unless the terrace door lock is unlocked", home) == [
         (home.entities[0], "locked")
+    ]
+
+
+def test_an_article_in_an_alias_does_not_tie_it_with_a_longer_name() -> None:
+    home = parse_home("""
+entities:
+  - {id: switch.tub_heater, name: Hot Tub Heater, aliases: [tub heater]}
+  - {id: climate.tub, name: Hot Tub, aliases: [the tub]}
+""")
+    assert state_conditions("notify me while the tub heater switch is on", home) == [
+        (home.entities[0], "on")
     ]
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from slm_mesh.services.code_snippet.actions import action_for, clause_naming, clauses_naming
+from slm_mesh.services.code_snippet.clause_steps import split_by_clause
 from slm_mesh.services.code_snippet.compose import (
     action_targets,
     asks_notification,
@@ -81,12 +82,14 @@ def refine_automation(code: str, prompt: str, home: Home, *, mentioned: Sequence
     placed = _all_in_places(data, prompt, home)
     leveled = _levels(data, prompt, names)
     shifted = _sun_offset(data, prompt)
-    owned = own_domain_actions(_steps(data.get("actions", data.get("action"))))
+    top = data.get("actions", data.get("action"))
+    split = isinstance(top, list) and split_by_clause(top, prompt, names)
+    owned = own_domain_actions(_steps(top))
     chosen = by_payload(data, prompt, home) or by_state(data, prompt)
     told = asks_notification(prompt) and "notif" not in code
     if told:
         _insert_actions(data, [notification(prompt)], after_switching=False)
-    if not any((added, targeted, own, leveled, told, shifted, placed, owned, chosen)):
+    if not any((added, targeted, own, leveled, told, shifted, placed, split, owned, chosen)):
         return code
     if added:
         data.pop("condition", None)

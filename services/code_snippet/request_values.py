@@ -31,7 +31,8 @@ _COMPARISON = re.compile(
     r"\b(?:above|over|exceeds?|exceeding|more than|greater than|higher than|hits|reaches|passes|"
     r"(?:hotter|warmer|colder|cooler|brighter|darker|wetter|drier) than|"
     r"below|under|less than|lower than|drops? (?:below|under|to)|falls? (?:below|under|to)|"
-    r"rises? (?:above|over|to)|goes (?:above|over|below|under)|at least|at most|past|to)\s+"
+    r"rises? (?:above|over|to)|goes (?:above|over|below|under)|(?:gets?|climbs?|is) (?:back )?"
+    r"(?:up |down )?to|at least|at most|past|to)\s+"
     r"(-?\d+(?:\.\d+)?)"
 )
 _NUMBER = re.compile(r"(?<![\w:./-])(-?\d+(?:\.\d+)?)(?![\w:/])")
@@ -43,10 +44,11 @@ _NAMED = re.compile(
 )
 #: A message written as a command sends it: in capitals or digits ("mosquitto_pub OFF to
 #: ...", "publish 1 on ..."), or as one lower-case word right before the topic it goes to
-#: ("publish toggle to barn/pump/set"); what `_NOT_SENT` names is the thing sent, not its text.
+#: ("publish toggle to barn/pump/set", in backticks or not); what `_NOT_SENT` names is the
+#: thing sent, not its text.
 _SENT = re.compile(
-    r"\b(?:publish(?:es)?|pub|mosquitto_pub|sends?|posts?)\s+(?:([A-Z0-9_]+)\s+(?:to|on)\b"
-    r"|([a-z][a-z0-9_]*)\s+(?:to|on)\s+(?:the\s+)?(?:topic\s+)?[a-z0-9_+#-]+/)"
+    r"\b(?:publish(?:es)?|pub|mosquitto_pub|sends?|posts?)\s+`?(?:([A-Z0-9_]+)`?\s+(?:to|on)\b"
+    r"|([a-z][a-z0-9_]*)`?\s+(?:to|on)\s+(?:the\s+)?(?:topic\s+)?`?[a-z0-9_+#-]+/)"
 )
 _NOT_SENT = frozenset({
     "a", "an", "the", "it", "them", "this", "that", "something", "anything", "everything",
@@ -245,10 +247,17 @@ def stated(prompt: str) -> Counter[str]:
     return kinds
 
 
+#: "every half hour", "a quarter of an hour": a part of an hour, read as minutes.
+_FRACTION_OF_HOUR = re.compile(r"\b(?:a\s+)?(half|quarter)(?:\s+of)?(?:\s+an|-)?\s*hour\b")
+_HOUR_PARTS = {"half": 30, "quarter": 15}
+
+
 def _spelled_out(text: str) -> str:
     """Numbers and comparisons as the readers read them: "20,000" -> 20000, "3 kW" -> 3000 w
-    (Home Assistant's power sensors count watts), "> 75%" -> above 75%."""
+    (Home Assistant's power sensors count watts), "every half hour" -> every 30 minutes,
+    "> 75%" -> above 75%."""
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+    text = _FRACTION_OF_HOUR.sub(lambda m: f"{_HOUR_PARTS[m.group(1)]} minutes", text)
     text = _in_watts(text)
     text = re.sub(r"(?:>=|≥|=>|>)", " above ", text)
     return re.sub(r"(?:<=|≤|=<|<)", " below ", text)

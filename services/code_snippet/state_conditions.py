@@ -38,6 +38,7 @@ _NEGATED = re.compile(
     r"\b(is|are)(?:n[\u2019']t| not) (home|on|off|open|closed|locked|unlocked|armed|disarmed)\b",
     re.IGNORECASE,
 )
+_ARTICLES = frozenset({"the", "a", "an", "my", "our"})
 _ARMED = ["armed_away", "armed_home", "armed_night", "armed_vacation"]
 
 
@@ -85,10 +86,11 @@ def _people(text: str, home: Home) -> list[Entity]:
 
 
 def _named(text: str, home: Home) -> Entity | None:
-    """The one entity whose name or alias the words say, most words first."""
+    """The one entity whose name or alias the words say, most words first (an article
+    counts for none: "the tub" says less than "tub heater")."""
     said = set(tokens(text))
     scored = [
-        (len(tokens(name)), entity)
+        (len(set(tokens(name)) - _ARTICLES), entity)
         for entity in home.entities
         for name in (entity.name, *entity.aliases)
         if tokens(name) and set(tokens(name)) <= said

@@ -59,7 +59,8 @@ _STATE = re.compile(
     r"goes (?:on|off)|comes on|been (?:on|off|open|closed|left)|"
     r"water (?:under|on|in|detected)|sits? down|"
     r"rains?|raining|starts? to rain|been running|running for|(?:un)?plugged(?: in)?|"
-    r"triggered|armed|disarmed|presence|occupancy|stops|stopped|finish\w* cleaning|docks|docked)\b"
+    r"triggered|armed|disarmed|presence|occupancy|pirs?|stops|stopped|finish\w* cleaning|docks|"
+    r"docked)\b"
 )
 
 
@@ -125,7 +126,10 @@ def trigger_kinds(prompt: str) -> frozenset[str]:
         kinds.add("time")
     if SUN_OFFSET.search(said) or (_SUN.search(_SUN_CONDITION.sub(" ", said))):
         kinds.add("sun")
-    if _COMPARED.search(said) or _COMPARED.search(normalize(said)):
+    # "pir -> lantern on, but only if the lux is under 15": a reading compared only in
+    # what limits the automation is a condition on what the rest says sets it off.
+    bare = _ONLY_IF.sub(" ", said)
+    if _compares(said) and (_compares(bare) or not _STATE.search(bare)):
         kinds.add("numeric_state")
     if "time_pattern" in kinds:
         # "every hour, if the soil is under 30%": what an interval checks is a condition.
@@ -135,6 +139,14 @@ def trigger_kinds(prompt: str) -> frozenset[str]:
     if not kinds and schedule_window(said):
         kinds.add("time")
     return frozenset(kinds)
+
+
+_ONLY_IF = re.compile(r"\b(?:only (?:if|when)|as long as|provided(?: that)?)\b[^.;!?]*")
+
+
+def _compares(said: str) -> bool:
+    """Whether the words compare a reading with a number, said in digits or in words."""
+    return _COMPARED.search(said) is not None or _COMPARED.search(normalize(said)) is not None
 
 
 def schedule_window(prompt: str) -> bool:
