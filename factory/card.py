@@ -145,13 +145,19 @@ def _markdown(data: dict[str, Any]) -> str:
     for point in curves["points"]:
         mark = ""
         if point["step"] == curves["best_step"]:
-            mark = " (best: kept)"
+            mark = " (best)" if curves.get("averaged") else " (best: kept)"
         elif point["step"] == curves["overfitting_step"]:
             mark = " (over-fitting from here)"
         lines.append(
             f"| {point['epoch']:.2f} | {point['step']} | {point['train']:.4f} | "
             f"{point['validation']:.4f}{mark} |"
         )
+    if averaged := curves.get("averaged"):
+        lines += [
+            "",
+            f"Kept: the average of the {averaged['evaluations']} weights evaluated after epoch "
+            f"{averaged['after_epoch']:g}, validation loss {averaged['validation']:.4f}.",
+        ]
     for title, key in (("Metrics", "metrics"), ("Size", "size"), ("Latency", "latency")):
         lines += ["", f"## {title}", "", *_items(data[key])]
     if data["notes"]:

@@ -1,8 +1,9 @@
 """Training and validation loss as a run goes, and when to stop it.
 
 Pure bookkeeping: the training loop adds a point at each evaluation; the best point is the
-lowest validation loss (the weights a recipe keeps), and the over-fitting point is the first
-evaluation after it where validation loss turned up while training loss kept falling.
+lowest validation loss (the weights a recipe keeps, unless it asked for the average of the
+late weights instead), and the over-fitting point is the first evaluation after it where
+validation loss turned up while training loss kept falling.
 """
 
 from __future__ import annotations
@@ -23,9 +24,19 @@ class LossPoint:
     validation: float
 
 
+@dataclass(frozen=True)
+class AveragedWeights:
+    """The average of the weights evaluated after `after_epoch`, kept instead of the best."""
+
+    evaluations: int
+    after_epoch: float
+    validation: float
+
+
 @dataclass
 class Curves:
     points: list[LossPoint] = field(default_factory=list)
+    averaged: AveragedWeights | None = None
 
     def add(self, point: LossPoint) -> None:
         for name in ("train", "validation"):
@@ -53,6 +64,7 @@ class Curves:
             "points": [asdict(p) for p in self.points],
             "best_step": best.step if best else None,
             "overfitting_step": overfitting.step if overfitting else None,
+            "averaged": asdict(self.averaged) if self.averaged else None,
         }
 
     def describe(self, point: LossPoint) -> str:

@@ -123,7 +123,9 @@ def finetune(args: argparse.Namespace, settings: Settings) -> int:
         say=say,
         label="finetune-sentiment",
     ).run()
-    best = run.curves.points.index(run.curves.best) if run.curves.best else -1
+    curves = run.curves
+    # The accuracy of the weights kept: the best point's, or the average's (scored last).
+    kept = -1 if curves.averaged or not curves.best else curves.points.index(curves.best)
     target = (args.out or default_output(settings.cache_dir, args.name)).expanduser()
     with staged_folder(target, force=args.force) as folder:
         fp32 = export_onnx(
@@ -167,7 +169,7 @@ def finetune(args: argparse.Namespace, settings: Settings) -> int:
             },
             hyperparameters={**training.as_json(), "head": "mean pooling, dropout 0.1, linear"},
             curves=run.curves,
-            metrics=_metrics(settings, folder, validation, args.eval_cases, accuracies[best]),
+            metrics=_metrics(settings, folder, validation, args.eval_cases, accuracies[kept]),
             size={
                 "parameters": parameter_count(model),
                 "model.onnx_bytes (fp32)": fp32.stat().st_size,
@@ -206,7 +208,7 @@ def _metrics(
     classify, _ = from_export(folder, cache_dir=settings.cache_dir)
     classifier = ExportedClassifier(classify)
     metrics: dict[str, Any] = {
-        "validation accuracy (PyTorch fp32, best evaluation)": round(100 * torch_accuracy, 2),
+        "validation accuracy (PyTorch fp32, the weights kept)": round(100 * torch_accuracy, 2),
         "validation accuracy (int8 plugin)": round(100 * score(classifier, validation).accuracy, 2),
     }
     for path in more:

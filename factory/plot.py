@@ -1,4 +1,5 @@
-"""The loss curves as a PNG: both curves, the best point and the over-fitting point marked."""
+"""The loss curves as a PNG: both curves, the best point and the over-fitting point marked,
+and the averaged weights' validation loss where a run kept those instead."""
 
 from __future__ import annotations
 
@@ -18,11 +19,22 @@ def plot_curves(curves: Curves, path: Path, *, title: str) -> Path:
     try:
         axes.plot(epochs, [p.train for p in curves.points], "o-", label="training loss")
         axes.plot(epochs, [p.validation for p in curves.points], "s-", label="validation loss")
-        best, overfitting = curves.best, curves.overfitting
+        best, overfitting, averaged = curves.best, curves.overfitting, curves.averaged
+        if averaged is not None:
+            axes.axhline(averaged.validation, color="purple", linestyle="-.", linewidth=1)
+            axes.annotate(
+                f"average after epoch {averaged.after_epoch:g}: {averaged.validation:.4f}"
+                "\n(weights kept)",
+                (averaged.after_epoch, averaged.validation),
+                textcoords="offset points",
+                xytext=(8, 8),
+                color="purple",
+            )
         if best is not None:
+            kept = "" if averaged else "\n(weights kept)"
             axes.axvline(best.epoch, color="green", linestyle="--", linewidth=1)
             axes.annotate(
-                f"best: {best.validation:.4f}\n(weights kept)",
+                f"best: {best.validation:.4f}{kept}",
                 (best.epoch, best.validation),
                 textcoords="offset points",
                 xytext=(8, 12),

@@ -113,6 +113,8 @@ def test_training_settings_refuse_values_no_run_can_use() -> None:
         TrainingSettings(epochs=0)
     with pytest.raises(ValueError, match="learning_rate must be positive"):
         TrainingSettings(learning_rate=0)
+    with pytest.raises(ValueError, match="average_from must be an epoch from 0 to below 3"):
+        TrainingSettings(epochs=3, average_from=3)
 
 
 def test_the_plugin_folder_appears_only_when_the_recipe_finished(tmp_path: Path) -> None:
@@ -198,6 +200,23 @@ def test_general_text_is_read_from_a_tsv_text_column_or_plain_lines(tmp_path: Pa
     plain.write_text("first line\n\nsecond line\n")
     assert read_general_text(tsv) == ["a fine film .", "no good ."]
     assert read_general_text(plain) == ["first line", "second line"]
+
+
+def test_general_text_is_read_from_the_prompts_of_a_yaml_case_list(tmp_path: Path) -> None:
+    cases = tmp_path / "code_requests.yaml"
+    cases.write_text(
+        "# requests, not commands\n"
+        "- prompt: porch light on at sunset\n  format: homeassistant-automation\n"
+        "- text: how are you today\n"
+        "- just a string\n"
+    )
+    assert read_general_text(cases) == ["porch light on at sunset", "how are you today"]
+    (tmp_path / "mapping.yaml").write_text("prompt: one\n")
+    with pytest.raises(FactoryError, match="expected a list of cases"):
+        read_general_text(tmp_path / "mapping.yaml")
+    (tmp_path / "broken.yaml").write_text("- [unclosed\n")
+    with pytest.raises(FactoryError, match="not valid YAML"):
+        read_general_text(tmp_path / "broken.yaml")
 
 
 def test_missing_or_empty_general_text_is_a_clear_error(tmp_path: Path) -> None:

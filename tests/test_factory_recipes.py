@@ -286,3 +286,23 @@ def test_the_report_times_every_variant_at_both_precisions_in_one_run(
     assert minilm["p50_ratio"] == 1.0
     int8_row = report["sentiment"]["rows"][1]
     assert int8_row["accuracy"] == int8_row["card_accuracy"]  # measured now = in the card
+
+
+def test_weights_averaged_late_in_a_run_are_kept_and_scored(
+    tiny_bert: Path, reviews: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "averaged"
+    more = ("--average-from", "1", "--evaluations-per-epoch", "2", "--patience", "9")
+    assert finetune(tiny_bert, reviews, out, tmp_path, "--no-latency", *more) == 0
+    card = read_card(out)
+    assert card["hyperparameters"]["average_from"] == 1
+    averaged = sum(point["epoch"] > 1 for point in card["curves"]["points"])
+    assert averaged == 4
+    assert f"kept the average of the {averaged} weights evaluated after epoch 1" in card["notes"][0]
+    kept = card["curves"]["averaged"]
+    assert (kept["evaluations"], kept["after_epoch"]) == (averaged, 1)
+    markdown = (out / "MODEL_CARD.md").read_text()
+    assert f"Kept: the average of the {averaged} weights evaluated after epoch 1" in markdown
+    assert "(best: kept)" not in markdown
+    torch_accuracy = card["metrics"]["validation accuracy (PyTorch fp32, the weights kept)"]
+    assert abs(torch_accuracy - card["metrics"]["validation accuracy (int8 plugin)"]) <= 10
