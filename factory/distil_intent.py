@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from slm_mesh.factory.errors import FactoryError
 from slm_mesh.factory.extra import require_extra
 from slm_mesh.factory.output import add_output_arguments
@@ -85,12 +87,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def read_general_text(path: Path) -> list[str]:
-    """Sentences from a TSV with a `text` column, or a plain file of one sentence a line."""
+    """Sentences from a TSV with a `text` column, a YAML list of cases (their `prompt` or
+    `text`: the code-request sets are requests a home must not take for commands), or a
+    plain file of one sentence a line."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        content = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise FactoryError(f"{path}: cannot read general text ({err})") from None
-    if lines and "text" in lines[0].split("\t") and "\t" in lines[0]:
+    lines = content.splitlines()
+    if path.suffix in {".yaml", ".yml"}:
+        texts = _case_texts(path, content)
+    elif lines and "text" in lines[0].split("\t") and "\t" in lines[0]:
         rows = csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
         texts = [(row.get("text") or "").strip() for row in rows]
     else:
@@ -99,6 +106,20 @@ def read_general_text(path: Path) -> list[str]:
     if not texts:
         raise FactoryError(f"{path}: no sentences in it")
     return texts
+
+
+def _case_texts(path: Path, content: str) -> list[str]:
+    try:
+        cases = yaml.safe_load(content)
+    except yaml.YAMLError as err:
+        raise FactoryError(f"{path}: not valid YAML ({err})") from None
+    if not isinstance(cases, list):
+        raise FactoryError(f"{path}: expected a list of cases with a `prompt` or `text`")
+    return [
+        str(case.get("prompt") or case.get("text") or "").strip()
+        for case in cases
+        if isinstance(case, dict)
+    ]
 
 
 def distil_data(

@@ -20,15 +20,16 @@ def plot_curves(curves: Curves, path: Path, *, title: str) -> Path:
         axes.plot(epochs, [p.train for p in curves.points], "o-", label="training loss")
         axes.plot(epochs, [p.validation for p in curves.points], "s-", label="validation loss")
         best, overfitting, averaged = curves.best, curves.overfitting, curves.averaged
-        if averaged is not None:
-            axes.axhline(averaged.validation, color="purple", linestyle="-.", linewidth=1)
-            axes.annotate(
-                f"average after epoch {averaged.after_epoch:g}: {averaged.validation:.4f}"
-                "\n(weights kept)",
-                (averaged.after_epoch, averaged.validation),
-                textcoords="offset points",
-                xytext=(8, 8),
+        if averaged is not None and epochs:
+            # Scored at the run's end: one point, named in the legend.
+            axes.plot(
+                [epochs[-1]],
+                [averaged.validation],
+                "*",
+                markersize=14,
                 color="purple",
+                label=f"average of the weights after epoch {averaged.after_epoch:g} "
+                f"(kept): {averaged.validation:.4f}",
             )
         if best is not None:
             kept = "" if averaged else "\n(weights kept)"
@@ -37,7 +38,8 @@ def plot_curves(curves: Curves, path: Path, *, title: str) -> Path:
                 f"best: {best.validation:.4f}{kept}",
                 (best.epoch, best.validation),
                 textcoords="offset points",
-                xytext=(8, 12),
+                xytext=(-8, 12),  # left of its line, clear of the over-fitting note
+                horizontalalignment="right",
                 color="green",
             )
         if overfitting is not None:
